@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/morgana-os/morgana/hvt"
+)
+
+func runCmd(argv []string) int {
+	fs := flag.NewFlagSet("morgana run", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	mem := sizeFlag(256 << 20)
+	var env listFlag
+	fs.Var(&mem, "mem", "guest memory, a hard limit (e.g. 256M, 1G)")
+	cpus := fs.Int("cpus", 1, "vCPUs the guest may use at once")
+	fs.Var(&env, "e", "set an environment variable KEY=VALUE in the guest (repeatable)")
+	verbose := fs.Bool("verbose", false, "log what the monitor does on stderr")
+	mode := fs.String("mode", "hvt", "isolation: hvt (KVM)")
+	if err := fs.Parse(argv); err != nil {
+		if err == flag.ErrHelp {
+			fs.SetOutput(os.Stdout)
+			fmt.Println("usage: morgana run [flags] IMAGE [ARGS...]")
+			fs.PrintDefaults()
+			return 0
+		}
+		return fail(err)
+	}
+	if fs.NArg() < 1 {
+		return fail(fmt.Errorf("run: no image given (usage: morgana run [flags] IMAGE [ARGS...])"))
+	}
+	if *mode != "hvt" {
+		return fail(fmt.Errorf("--mode %s: only hvt is available", *mode))
+	}
+	for _, kv := range env {
+		if !strings.Contains(kv, "=") {
+			return fail(fmt.Errorf("-e %q: want KEY=VALUE", kv))
+		}
+	}
+	ctx := context.Background()
+	image, err := resolveImage(ctx, fs.Arg(0))
+	if err != nil {
+		return fail(err)
+	}
+	logLevel := slog.LevelWarn
+	if *verbose {
+		logLevel = slog.LevelInfo
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
+	cfg := hvt.Config{
+		Image:     image,
+		Argv:      append([]string{fs.Arg(0)}, fs.Args()[1:]...),
+		Env:       env,
+		Mem:       uint64(mem),
+		CPUs:      *cpus,
+		KVMDevice: os.Getenv("MORGANA_KVM_DEVICE"),
+		Log:       log,
+	}
+	vm, err := hvt.New(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	defer vm.Close()
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	go func() {
+		for s := range sigs {
+			vm.Signal(s.(syscall.Signal))
+		}
+	}()
+	return vm.Wait(ctx)
+}
+
+// resolveImage turns IMAGE into an ELF path.
+func resolveImage(ctx context.Context, arg string) (string, error) {
+	st, err := os.Stat(arg)
+	if err != nil {
+		return "", fmt.Errorf("image %s: %w", arg, errNotExist(err))
+	}
+	if st.IsDir() {
+		return buildPackage(ctx, arg)
+	}
+	return arg, nil
+}
+
+func errNotExist(err error) error {
+	if os.IsNotExist(err) {
+		return fmt.Errorf("no such file or directory")
+	}
+	return err
+}

@@ -1,0 +1,150 @@
+package elfimage
+
+import (
+	"fmt"
+	"io"
+	"os"
+	rdebug "runtime/debug"
+)
+
+// Prot is the access a segment's pages get in the guest.
+type Prot uint8
+
+const (
+	Read Prot = 1 << iota
+	Write
+	Exec
+)
+
+// String formats p like /proc/self/maps: "r-x".
+func (p Prot) String() string {
+	b := []byte("---")
+	if p&Read != 0 {
+		b[0] = 'r'
+	}
+	if p&Write != 0 {
+		b[1] = 'w'
+	}
+	if p&Exec != 0 {
+		b[2] = 'x'
+	}
+	return string(b)
+}
+
+// Segment is one PT_LOAD segment: Memsz bytes at Vaddr, the first
+// len(Data) of them from the file and the rest zero (bss).
+type Segment struct {
+	Vaddr, Memsz uint64
+	Data         []byte // file bytes, len(Data) = p_filesz <= Memsz; owned by the Image
+	Prot         Prot
+}
+
+// Image is a validated guest executable: what to load where, where to
+// start, and the symbols that make a crash report readable.
+type Image struct {
+	Path     string
+	Entry    uint64
+	Segments []Segment // PT_LOAD only, sorted by Vaddr, not overlapping even after page rounding
+
+	// For the AT_PHDR, AT_PHENT and AT_PHNUM auxv entries. The Go runtime
+	// reads them to find its own ELF notes; Phdr is the guest address of
+	// the program headers, 0 if they are not in a loaded segment.
+	Phdr, Phent, Phnum uint64
+
+	GoVersion string // e.g. "go1.26.3", from debug/buildinfo; "" if unknown
+
+	syms  []symbol   // ELF function symbols, sorted by address
+	lines *lineTable // Go pc-line table, nil if absent
+}
+
+// Open reads and validates the guest image at path.
+func Open(path string) (*Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("guest image: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("guest image: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		what := "not a regular file"
+		if fi.IsDir() {
+			what = "a directory"
+		}
+		return nil, &Error{Path: path, Kind: ErrNotELF, Detail: what}
+	}
+	return Parse(path, f, fi.Size())
+}
+
+// Parse reads and validates a guest image of size bytes from r; name is
+// used in messages. Every rejection is an *Error of one of the Err* kinds.
+// Only the loadable segments are read into memory, once.
+func Parse(name string, r io.ReaderAt, size int64) (*Image, error) {
+	if size < 0 {
+		return nil, &Error{Path: name, Kind: ErrRead, Detail: fmt.Sprintf("negative size %d", size)}
+	}
+	h, err := readHeader(name, r, size)
+	if err != nil {
+		return nil, err
+	}
+	progs, err := readProgs(name, r, size, h)
+	if err != nil {
+		return nil, err
+	}
+	// Sections are only needed to explain how a binary was built; if they
+	// are damaged, the checks that need only program headers come first.
+	ef, sectErr := openSections(name, r, size, h)
+	var syms []symbol
+	var bi *rdebug.BuildInfo
+	if ef != nil {
+		syms = loadSymbols(ef, size)
+		bi = readBuildInfo(ef, r)
+	}
+	if err := checkOrigin(name, r, size, h, progs, bi, syms); err != nil {
+		return nil, err
+	}
+	loads, err := checkLoads(name, size, progs)
+	if err != nil {
+		return nil, err
+	}
+	if sectErr != nil {
+		return nil, sectErr
+	}
+	if err := checkEntry(name, h.entry, loads); err != nil {
+		return nil, err
+	}
+	im := &Image{
+		Path:  name,
+		Entry: h.entry,
+		Phdr:  phdrAddr(h, progs, loads),
+		Phent: uint64(h.phentsize),
+		Phnum: uint64(h.phnum),
+		syms:  syms,
+	}
+	if bi != nil {
+		im.GoVersion = bi.GoVersion
+	}
+	for _, l := range loads {
+		data := make([]byte, l.filesz) // bounded: inside the file, at most MaxSize
+		if _, err := r.ReadAt(data, int64(l.off)); err != nil {
+			return nil, readErr(name, l.String(), err)
+		}
+		im.Segments = append(im.Segments, Segment{Vaddr: l.vaddr, Memsz: l.memsz, Data: data, Prot: protOf(l.flags)})
+	}
+	im.lines = newLineTable(ef, im.Segments, syms)
+	return im, nil
+}
+
+// MemSize is the guest memory the segments occupy, each rounded out to
+// whole pages.
+func (im *Image) MemSize() uint64 {
+	var n uint64
+	for _, s := range im.Segments {
+		start := s.Vaddr &^ (PageSize - 1)
+		end := (s.Vaddr + s.Memsz + PageSize - 1) &^ (PageSize - 1)
+		n += end - start
+	}
+	return n
+}

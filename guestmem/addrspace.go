@@ -1,0 +1,159 @@
+package guestmem
+
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/morgana-os/morgana/x86"
+)
+
+// User address-space bounds.
+const (
+	// UserStart is the lowest address a mapping may use; the first
+	// pages stay unmapped so that nil dereferences fault.
+	UserStart = 0x10000
+	// UserEnd is the end of the lower canonical half.
+	UserEnd = 0x7fff_ffff_f000
+)
+
+// AddressSpace is the guest's single address space. Its methods are safe
+// for concurrent use by the vCPU threads.
+type AddressSpace struct {
+	mu      sync.RWMutex
+	phys    *Physical
+	pt      *PageTable
+	vmas    vmaSet
+	mmapTop uint64
+}
+
+// NewAddressSpace makes an empty address space over phys; mmaps without a
+// usable hint are placed top-down below mmapTop.
+func NewAddressSpace(phys *Physical, mmapTop uint64) (*AddressSpace, error) {
+	pt, err := NewPageTable(phys)
+	if err != nil {
+		return nil, err
+	}
+	return &AddressSpace{phys: phys, pt: pt, mmapTop: mmapTop}, nil
+}
+
+// Root returns the page-table root for CR3.
+func (as *AddressSpace) Root() uint64 { return as.pt.Root() }
+
+// Physical returns the guest-physical memory.
+func (as *AddressSpace) Physical() *Physical { return as.phys }
+
+// VMAs returns a copy of the mapped areas.
+func (as *AddressSpace) VMAs() []VMA {
+	as.mu.RLock()
+	defer as.mu.RUnlock()
+	return append([]VMA(nil), as.vmas.list...)
+}
+
+// Find returns the area containing va.
+func (as *AddressSpace) Find(va uint64) (VMA, bool) {
+	as.mu.RLock()
+	defer as.mu.RUnlock()
+	return as.vmas.find(va)
+}
+
+// leafPTE is the entry that maps a frame with prot. A bound PROT_NONE page
+// stays present but supervisor-only, so it keeps its contents.
+func leafPTE(gpa uint64, prot Prot) uint64 {
+	pte := gpa | x86.PTEPresent | x86.PTEAccessed | x86.PTEDirty
+	if prot != ProtNone {
+		pte |= x86.PTEUser
+	}
+	if prot&ProtWrite != 0 {
+		pte |= x86.PTEWrite
+	}
+	if prot&ProtExec == 0 {
+		pte |= x86.PTENoExec
+	}
+	return pte
+}
+
+// grantsLess reports whether next takes away any access that prev allowed.
+func grantsLess(prev, next uint64) bool {
+	const access = x86.PTEPresent | x86.PTEUser | x86.PTEWrite
+	return prev&access&^next != 0 || next&x86.PTENoExec&^prev != 0
+}
+
+// bind gives every page of [start, end) a fresh frame mapped with prot.
+func (as *AddressSpace) bind(start, end uint64, prot Prot) error {
+	need := (end-start)/PageSize + tablesNeeded(start, end)
+	if as.phys.Available() < need {
+		return unix.ENOMEM
+	}
+	for va := start; va < end; va += PageSize {
+		gpa, err := as.phys.Alloc()
+		if err != nil {
+			return err
+		}
+		if !as.pt.set(va, leafPTE(gpa, prot)) {
+			as.phys.Free([]uint64{gpa})
+			return unix.ENOMEM
+		}
+	}
+	return nil
+}
+
+// walk calls fn for every present leaf entry in [start, end), skipping
+// whole tables that do not exist.
+func (as *AddressSpace) walk(start, end uint64, fn func(va uint64, pte *uint64)) {
+	for va := start; va < end; {
+		e := as.pt.entry(va, false)
+		if e == nil {
+			va = (va + 1<<21) &^ (1<<21 - 1) // no table: skip to the next 2 MiB
+			continue
+		}
+		if *e&x86.PTEPresent != 0 {
+			fn(va, e)
+		}
+		va += PageSize
+	}
+}
+
+// unbind clears the entries of [start, end) and frees their frames.
+func (as *AddressSpace) unbind(start, end uint64) {
+	var freed []uint64
+	as.walk(start, end, func(va uint64, pte *uint64) {
+		freed = append(freed, *pte&x86.PTEAddr)
+		*pte = 0
+	})
+	as.phys.Free(freed)
+}
+
+// MapFixed maps [start, end) with prot for the monitor's own use (image
+// segments, stack, vDSO, stubs), binding frames at once.
+func (as *AddressSpace) MapFixed(start, end uint64, prot Prot, name string, locked bool) error {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if start%PageSize != 0 || end%PageSize != 0 || start >= end || end > UserEnd {
+		return unix.EINVAL
+	}
+	if !as.vmas.isFree(start, end) {
+		return unix.EEXIST
+	}
+	if err := as.bind(start, end, prot); err != nil {
+		as.unbind(start, end)
+		return err
+	}
+	as.vmas.insert(VMA{Start: start, End: end, Prot: prot, Name: name, Locked: locked})
+	return nil
+}
+
+// MapKernel maps one supervisor page at va (outside the user half) onto
+// the frame at gpa.
+func (as *AddressSpace) MapKernel(va, gpa uint64, writable bool) error {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	pte := gpa | x86.PTEPresent | x86.PTEAccessed | x86.PTEDirty
+	if writable {
+		pte |= x86.PTEWrite | x86.PTENoExec
+	}
+	if !as.pt.set(va, pte) {
+		return unix.ENOMEM
+	}
+	return nil
+}

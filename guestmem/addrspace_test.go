@@ -1,0 +1,136 @@
+package guestmem
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func newTestSpace(t *testing.T, size uint64) *AddressSpace {
+	t.Helper()
+	phys, err := NewPhysical(size, PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { phys.Close() })
+	as, err := NewAddressSpace(phys, 0x7f00_0000_0000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return as
+}
+
+func TestMmapPlacement(t *testing.T) {
+	as := newTestSpace(t, 16<<20)
+	tests := []struct {
+		name  string
+		addr  uint64
+		size  uint64
+		prot  Prot
+		flags MmapFlags
+		want  uint64
+		err   error
+	}{
+		{"hint honoured", 0xc000000000, 1 << 20, ProtNone, 0, 0xc000000000, nil},
+		{"hint taken, placed below top", 0xc000000000, PageSize, ProtRead | ProtWrite, 0, 0x7f00_0000_0000 - PageSize, nil},
+		{"no hint", 0, 2 * PageSize, ProtRead, 0, 0x7f00_0000_0000 - 3*PageSize, nil},
+		{"fixed replaces", 0xc000000000, PageSize, ProtRead | ProtWrite, Fixed, 0xc000000000, nil},
+		{"noreplace refuses", 0xc000001000, PageSize, ProtRead, NoReplace, 0, unix.EEXIST},
+		{"exec refused", 0, PageSize, ProtRead | ProtExec, 0, 0, unix.EACCES},
+		{"fixed misaligned", 0xc000000010, PageSize, ProtRead, Fixed, 0, unix.EINVAL},
+		{"fixed low", 0x1000, PageSize, ProtRead, Fixed, 0, unix.EPERM},
+		{"too big", 0, 1 << 30, ProtRead | ProtWrite, 0, 0, unix.ENOMEM},
+		{"zero length", 0, 0, ProtRead, 0, 0, unix.EINVAL},
+	}
+	for _, tt := range tests {
+		got, err := as.Mmap(tt.addr, tt.size, tt.prot, tt.flags)
+		if !errors.Is(err, tt.err) || (err == nil && got != tt.want) {
+			t.Errorf("%s: Mmap = %#x, %v; want %#x, %v", tt.name, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+func TestMemoryLimit(t *testing.T) {
+	as := newTestSpace(t, 8<<20)
+	before := as.Physical().Available()
+	va, err := as.Mmap(0, 4<<20, ProtRead|ProtWrite, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := as.Mmap(0, 4<<20, ProtRead|ProtWrite, 0); !errors.Is(err, unix.ENOMEM) {
+		t.Fatalf("second 4 MiB in 8 MiB: %v, want ENOMEM", err)
+	}
+	if err := as.Munmap(va, 4<<20); err != nil {
+		t.Fatal(err)
+	}
+	// Page-table pages stay; data frames come back.
+	if got := as.Physical().Available(); before-got > 8 {
+		t.Errorf("after munmap %d frames available, before %d", got, before)
+	}
+	if _, err := as.Mmap(0, 4<<20, ProtRead|ProtWrite, 0); err != nil {
+		t.Errorf("after munmap: %v", err)
+	}
+}
+
+func TestCopyAndProtect(t *testing.T) {
+	as := newTestSpace(t, 8<<20)
+	va, err := as.Mmap(0, 2*PageSize, ProtRead|ProtWrite, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := bytes.Repeat([]byte("morgana!"), 1000) // crosses the page boundary
+	if err := as.CopyOut(va+100, msg); err != nil {
+		t.Fatal(err)
+	}
+	oldPTE := as.Translate(va)
+	if err := as.Mprotect(va, 2*PageSize, ProtRead); err != nil {
+		t.Fatal(err)
+	}
+	if as.Translate(va)&0x000f_ffff_ffff_f000 == oldPTE&0x000f_ffff_ffff_f000 {
+		t.Error("downgrade kept the frame")
+	}
+	got := make([]byte, len(msg))
+	if err := as.CopyIn(got, va+100); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("after mprotect: %v, equal %v", err, bytes.Equal(got, msg))
+	}
+	if err := as.CopyOut(va, []byte{1}); !errors.Is(err, unix.EFAULT) {
+		t.Errorf("write to read-only: %v, want EFAULT", err)
+	}
+	if err := as.CopyIn(got[:1], 0x20000); !errors.Is(err, unix.EFAULT) {
+		t.Errorf("read unmapped: %v, want EFAULT", err)
+	}
+	if err := as.Mprotect(va, PageSize, ProtRead|ProtExec); !errors.Is(err, unix.EACCES) {
+		t.Errorf("mprotect exec: %v, want EACCES", err)
+	}
+	if err := as.Mprotect(va, PageSize, ProtRead|ProtWrite); err != nil {
+		t.Fatal(err)
+	}
+	if err := as.DontNeed(va, 2*PageSize); err != nil {
+		t.Fatal(err)
+	}
+	if err := as.CopyIn(got, va+100); err != nil || !bytes.Equal(got, make([]byte, len(got))) {
+		t.Errorf("after DONTNEED: %v, zero %v", err, bytes.Equal(got, make([]byte, len(got))))
+	}
+}
+
+func TestVMASplitMerge(t *testing.T) {
+	as := newTestSpace(t, 8<<20)
+	base := uint64(0x10_0000_0000)
+	if _, err := as.Mmap(base, 8*PageSize, ProtNone, Fixed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := as.Mmap(base+2*PageSize, 2*PageSize, ProtRead|ProtWrite, Fixed); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(as.VMAs()); n != 3 {
+		t.Errorf("%d VMAs after split, want 3: %+v", n, as.VMAs())
+	}
+	if err := as.Munmap(base, 8*PageSize); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(as.VMAs()); n != 0 {
+		t.Errorf("%d VMAs after munmap, want 0", n)
+	}
+}

@@ -1,0 +1,188 @@
+package guestmem
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/morgana-os/morgana/x86"
+)
+
+// MmapFlags selects how Mmap places a mapping.
+type MmapFlags uint8
+
+const (
+	// Fixed places the mapping exactly at addr, replacing what is there.
+	Fixed MmapFlags = 1 << iota
+	// NoReplace places it exactly at addr only if the range is free.
+	NoReplace
+)
+
+func pageRange(addr, length uint64) (start, end uint64, err error) {
+	if addr%PageSize != 0 || length == 0 {
+		return 0, 0, unix.EINVAL
+	}
+	end = addr + (length+PageSize-1)&^(PageSize-1)
+	if end < addr || end > UserEnd {
+		return 0, 0, unix.ENOMEM
+	}
+	return addr, end, nil
+}
+
+// Mmap maps length bytes of anonymous memory, as mmap(2) with
+// MAP_PRIVATE|MAP_ANONYMOUS does. A hint is honoured when the range is
+// free. Memory with any access is committed at once (frames are bound; the
+// host backs them on first touch); PROT_NONE only reserves addresses. New
+// executable memory is refused: the image's text is the only code.
+func (as *AddressSpace) Mmap(addr, length uint64, prot Prot, flags MmapFlags) (uint64, error) {
+	if prot&ProtExec != 0 {
+		return 0, unix.EACCES
+	}
+	if length == 0 || length > UserEnd {
+		return 0, unix.EINVAL
+	}
+	size := (length + PageSize - 1) &^ (PageSize - 1)
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	var start uint64
+	switch {
+	case flags&(Fixed|NoReplace) != 0:
+		s, end, err := pageRange(addr, size)
+		if err != nil {
+			return 0, err
+		}
+		if s < UserStart {
+			return 0, unix.EPERM
+		}
+		if !as.vmas.isFree(s, end) {
+			if flags&NoReplace != 0 {
+				return 0, unix.EEXIST
+			}
+			if err := as.unmapLocked(s, end); err != nil {
+				return 0, err
+			}
+		}
+		start = s
+	default:
+		hint := addr &^ (PageSize - 1)
+		if hint >= UserStart && hint+size <= UserEnd && hint+size > hint && as.vmas.isFree(hint, hint+size) {
+			start = hint
+		} else {
+			s, ok := as.vmas.gapBelow(as.mmapTop, UserStart, size)
+			if !ok {
+				return 0, unix.ENOMEM
+			}
+			start = s
+		}
+	}
+	end := start + size
+	if prot != ProtNone {
+		if err := as.bind(start, end, prot); err != nil {
+			as.unbind(start, end)
+			return 0, err
+		}
+	}
+	as.vmas.insert(VMA{Start: start, End: end, Prot: prot})
+	return start, nil
+}
+
+// Munmap removes the mappings in [addr, addr+length).
+func (as *AddressSpace) Munmap(addr, length uint64) error {
+	start, end, err := pageRange(addr, length)
+	if err != nil {
+		return err
+	}
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	return as.unmapLocked(start, end)
+}
+
+func (as *AddressSpace) unmapLocked(start, end uint64) error {
+	i, j := as.vmas.span(start, end)
+	for _, v := range as.vmas.list[i:j] {
+		if v.Locked {
+			return unix.EINVAL
+		}
+	}
+	as.unbind(start, end)
+	as.vmas.remove(start, end)
+	return nil
+}
+
+// Mprotect changes the protection of [addr, addr+length), which must be
+// mapped. Adding execute permission is refused (W^X, and no new code).
+func (as *AddressSpace) Mprotect(addr, length uint64, prot Prot) error {
+	start, end, err := pageRange(addr, length)
+	if err != nil {
+		return err
+	}
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if !as.vmas.covered(start, end) {
+		return unix.ENOMEM
+	}
+	i, j := as.vmas.span(start, end)
+	for _, v := range as.vmas.list[i:j] {
+		if v.Locked || (prot&ProtExec != 0 && (v.Prot&ProtExec == 0 || prot&ProtWrite != 0)) {
+			return unix.EACCES
+		}
+	}
+	var freed []uint64
+	for va := start; va < end; va += PageSize {
+		pte := as.pt.Lookup(va)
+		if pte&x86.PTEPresent == 0 {
+			if prot != ProtNone {
+				if err := as.bind(va, va+PageSize, prot); err != nil {
+					as.phys.Free(freed)
+					return err
+				}
+			}
+			continue
+		}
+		old := pte & x86.PTEAddr
+		next := leafPTE(old, prot)
+		if grantsLess(pte, next) {
+			// Move the page so no cached translation can outlive the
+			// access it granted.
+			gpa, err := as.phys.Alloc()
+			if err != nil {
+				as.phys.Free(freed)
+				return err
+			}
+			copy(as.phys.Page(gpa), as.phys.Page(old))
+			next = leafPTE(gpa, prot)
+			freed = append(freed, old)
+		}
+		as.pt.set(va, next)
+	}
+	as.phys.Free(freed)
+	vs := as.vmas.list[i:j]
+	name := vs[0].Name
+	as.vmas.remove(start, end)
+	as.vmas.insert(VMA{Start: start, End: end, Prot: prot, Name: name})
+	return nil
+}
+
+// DontNeed gives the memory behind [addr, addr+length) back to the host, as
+// MADV_DONTNEED does: the pages stay mapped and read as zero afterwards.
+func (as *AddressSpace) DontNeed(addr, length uint64) error {
+	start, end, err := pageRange(addr, length)
+	if err != nil {
+		return err
+	}
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if !as.vmas.covered(start, end) {
+		return unix.ENOMEM
+	}
+	i, j := as.vmas.span(start, end)
+	for _, v := range as.vmas.list[i:j] {
+		if v.Locked {
+			return unix.EINVAL
+		}
+	}
+	var gpas []uint64
+	as.walk(start, end, func(va uint64, pte *uint64) {
+		gpas = append(gpas, *pte&x86.PTEAddr)
+	})
+	as.phys.Discard(gpas)
+	return nil
+}

@@ -1,0 +1,218 @@
+package hvt
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/morgana-os/morgana/kvm"
+	"github.com/morgana-os/morgana/x86"
+)
+
+// Fault codes of siginfo (asm-generic/siginfo.h).
+const (
+	segvMaperr = 1
+	segvAccerr = 2
+	fpeIntdiv  = 1
+	fpeFltinv  = 7
+	illIllopn  = 2
+	busAdraln  = 1
+	trapBrkpt  = 1
+)
+
+// exception turns the exception that vector vec raised in ring 3 into the
+// signal Linux would send, and enters the guest's handler through the
+// interrupt frame the ring-0 stub will return with.
+func (t *thread) exception(vec int) bool {
+	vm := t.vm
+	r := t.regs()
+	frameVA := r.RSP
+	raw := vm.kernelBytes(frameVA, x86.ExceptionFrameSize)
+	if raw == nil {
+		vm.crash(t, fmt.Errorf("%s with a bad ring-0 stack %#x", x86.ExceptionName(vec), frameVA))
+		return false
+	}
+	le := binary.LittleEndian
+	f := x86.ExceptionFrame{ErrorCode: le.Uint64(raw), RIP: le.Uint64(raw[8:]), CS: le.Uint64(raw[16:]),
+		RFLAGS: le.Uint64(raw[24:]), RSP: le.Uint64(raw[32:]), SS: le.Uint64(raw[40:])}
+	ctx := *r
+	ctx.RIP, ctx.RSP, ctx.RFLAGS = f.RIP, f.RSP, f.RFLAGS
+	if f.CS&3 != 3 {
+		vm.crashAt(t, &ctx, fmt.Errorf("%s in the monitor's ring-0 stubs (error code %#x)", x86.ExceptionName(vec), f.ErrorCode))
+		return false
+	}
+	trap := trapInfo{trapno: uint64(vec), err: f.ErrorCode}
+	if vec == x86.VecPF {
+		s, err := t.cpu.Sregs()
+		if err != nil {
+			vm.crash(t, err)
+			return false
+		}
+		trap.cr2 = s.CR2
+		if t.spuriousFault(trap.cr2, f.ErrorCode) {
+			return true
+		}
+	}
+	t.spurious = 0
+	info, ok := faultSignal(vec, trap, f.RIP)
+	if !ok {
+		vm.crashAt(t, &ctx, fmt.Errorf("%s (error code %#x)", x86.ExceptionName(vec), f.ErrorCode))
+		return false
+	}
+	vm.mu.Lock()
+	act := vm.signals[info.signo]
+	blocked := t.sigmask&sigbit(info.signo) != 0
+	vm.mu.Unlock()
+	if blocked || act.handler == sigDfl || act.handler == sigIgn {
+		vm.crashSignal(t, info.signo, &ctx, fmt.Errorf("%s at %#x", x86.ExceptionName(vec), faultAddr(info, f.RIP)))
+		return false
+	}
+	entry, ok := t.setupFrame(info.signo, info, &ctx, trap)
+	if !ok {
+		return false
+	}
+	le.PutUint64(raw[8:], entry.rip)
+	le.PutUint64(raw[24:], entry.rflags)
+	le.PutUint64(raw[32:], entry.rsp)
+	r.RDI, r.RSI, r.RDX, r.RAX = entry.rdi, entry.rsi, entry.rdx, 0
+	t.markDirty()
+	return true
+}
+
+func faultAddr(info siginfo, rip uint64) uint64 {
+	if info.addr != 0 {
+		return info.addr
+	}
+	return rip
+}
+
+// spuriousFault reports whether a page fault was caused by a translation
+// cached from before the monitor granted more access: the page tables
+// allow the access now, and the fault itself dropped the stale entry.
+func (t *thread) spuriousFault(addr, code uint64) bool {
+	pte := t.vm.as.Translate(addr)
+	ok := pte&x86.PTEPresent != 0 && pte&x86.PTEUser != 0 &&
+		(code&x86.PFWrite == 0 || pte&x86.PTEWrite != 0) &&
+		(code&x86.PFFetch == 0 || pte&x86.PTENoExec == 0)
+	if !ok {
+		return false
+	}
+	t.spurious++
+	return t.spurious < 4
+}
+
+// faultSignal maps an exception to its signal as Linux's traps.c does.
+func faultSignal(vec int, trap trapInfo, rip uint64) (siginfo, bool) {
+	switch vec {
+	case x86.VecPF:
+		code := int32(segvMaperr)
+		if trap.err&x86.PFPresent != 0 {
+			code = segvAccerr
+		}
+		return siginfo{signo: int(unix.SIGSEGV), code: code, addr: trap.cr2}, true
+	case x86.VecGP, x86.VecSS, x86.VecNP, x86.VecTS, x86.VecOF, x86.VecBR:
+		return siginfo{signo: int(unix.SIGSEGV), code: siKernel}, true
+	case x86.VecDE:
+		return siginfo{signo: int(unix.SIGFPE), code: fpeIntdiv, addr: rip}, true
+	case x86.VecMF, x86.VecXM:
+		return siginfo{signo: int(unix.SIGFPE), code: fpeFltinv, addr: rip}, true
+	case x86.VecUD:
+		return siginfo{signo: int(unix.SIGILL), code: illIllopn, addr: rip}, true
+	case x86.VecAC:
+		return siginfo{signo: int(unix.SIGBUS), code: busAdraln, addr: rip}, true
+	case x86.VecBP, x86.VecDB:
+		return siginfo{signo: int(unix.SIGTRAP), code: siKernel}, true
+	}
+	return siginfo{}, false
+}
+
+// kernelBytes returns the host view of the monitor's supervisor memory at
+// va (within one page), or nil.
+func (vm *VM) kernelBytes(va, n uint64) []byte {
+	if va < kernelBase || va&4095+n > 4096 {
+		return nil
+	}
+	pte := vm.as.Translate(va)
+	if pte&x86.PTEPresent == 0 {
+		return nil
+	}
+	return vm.as.PhysicalAt(pte&x86.PTEAddr|va&4095, n)
+}
+
+// crash ends the VM because of a state the monitor cannot turn into a
+// signal, with a report of the vCPU's registers.
+func (vm *VM) crash(t *thread, err error) {
+	var ctx *kvm.Regs
+	if t != nil {
+		if r, e := t.cpu.Regs(); e == nil {
+			ctx = &r
+		}
+	}
+	vm.crashAt(t, ctx, err)
+}
+
+// crashAt reports err with ctx as the guest's registers and ends the VM as
+// a SIGSEGV would.
+func (vm *VM) crashAt(t *thread, ctx *kvm.Regs, err error) {
+	vm.report(t, ctx, "guest crashed", err)
+	vm.stop(128 + int(unix.SIGSEGV))
+}
+
+// crashSignal ends the VM because of a signal whose default action is to
+// kill: the guest blocked or did not handle it.
+func (vm *VM) crashSignal(t *thread, sig int, ctx *kvm.Regs, err error) {
+	vm.report(t, ctx, "guest killed by "+unix.SignalName(unix.Signal(sig)), err)
+	vm.stop(128 + sig)
+}
+
+// report prints one crash report: what happened, where (symbolised), and
+// the registers.
+func (vm *VM) report(t *thread, ctx *kvm.Regs, what string, err error) {
+	if vm.stopped() {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "morgana: %s: %v\n", what, err)
+	if ctx != nil {
+		tid := 0
+		if t != nil {
+			tid = t.tid
+		}
+		fmt.Fprintf(&b, "  thread %d at %#x %s\n", tid, ctx.RIP, vm.symbolize(ctx.RIP))
+		regs := []struct {
+			n string
+			v uint64
+		}{{"rax", ctx.RAX}, {"rbx", ctx.RBX}, {"rcx", ctx.RCX}, {"rdx", ctx.RDX},
+			{"rsi", ctx.RSI}, {"rdi", ctx.RDI}, {"rbp", ctx.RBP}, {"rsp", ctx.RSP},
+			{"r8", ctx.R8}, {"r9", ctx.R9}, {"r10", ctx.R10}, {"r11", ctx.R11},
+			{"r12", ctx.R12}, {"r13", ctx.R13}, {"r14", ctx.R14}, {"r15", ctx.R15},
+			{"rip", ctx.RIP}, {"rflags", ctx.RFLAGS}}
+		for i, r := range regs {
+			fmt.Fprintf(&b, "  %-6s %#018x", r.n, r.v)
+			if i%4 == 3 {
+				b.WriteByte('\n')
+			}
+		}
+		b.WriteByte('\n')
+	}
+	vm.cfg.Stderr.Write([]byte(b.String()))
+}
+
+// symbolize names the function at pc, with its source line when the image
+// has them.
+func (vm *VM) symbolize(pc uint64) string {
+	if inStub(pc) {
+		return "(monitor stub)"
+	}
+	fn, off, ok := vm.image.Symbolize(pc)
+	if !ok {
+		return "(unknown)"
+	}
+	s := fmt.Sprintf("%s+%#x", fn, off)
+	if file, line, ok := vm.image.Line(pc); ok {
+		s += fmt.Sprintf(" (%s:%d)", file, line)
+	}
+	return s
+}

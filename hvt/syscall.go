@@ -1,0 +1,153 @@
+package hvt
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/morgana-os/morgana/abi"
+	"github.com/morgana-os/morgana/x86"
+)
+
+const (
+	syscallPort       = x86.SyscallPort
+	exceptionPortBase = x86.ExceptionPortBase
+)
+
+// args are a system call's arguments, in the registers of the Linux
+// x86-64 convention (rdi, rsi, rdx, r10, r8, r9).
+type args [6]uint64
+
+// outcome tells the run loop what to do after a handler.
+type outcome int
+
+const (
+	resume   outcome = iota // return the result in RAX
+	replaced                // the handler set every register itself
+	parked                  // the thread ended
+	stopped                 // the VM ended
+)
+
+// handler serves one system call. It returns the value for RAX: a result,
+// or a negated errno.
+type handler func(t *thread, a *args) (uint64, outcome)
+
+// handlers is the implementation of the guest ABI. Its keys must be
+// exactly the numbers of abi.Table; a test holds them to it.
+var handlers map[int]handler
+
+func init() {
+	handlers = map[int]handler{
+		abi.SysRead:             sysRead,
+		abi.SysWrite:            sysWrite,
+		abi.SysOpen:             refuse(unix.ENOENT),
+		abi.SysClose:            sysClose,
+		abi.SysMmap:             sysMmap,
+		abi.SysMprotect:         sysMprotect,
+		abi.SysMunmap:           sysMunmap,
+		abi.SysBrk:              func(*thread, *args) (uint64, outcome) { return 0, resume },
+		abi.SysRtSigaction:      sysRtSigaction,
+		abi.SysRtSigprocmask:    sysRtSigprocmask,
+		abi.SysRtSigreturn:      sysRtSigreturn,
+		abi.SysIoctl:            refuse(unix.ENOTTY),
+		abi.SysPread64:          refuse(unix.EBADF),
+		abi.SysSchedYield:       sysSchedYield,
+		abi.SysMadvise:          sysMadvise,
+		abi.SysNanosleep:        sysNanosleep,
+		abi.SysSetitimer:        refuse(unix.EINVAL),
+		abi.SysGetpid:           constant(guestPID),
+		abi.SysSocket:           refuse(unix.EACCES),
+		abi.SysConnect:          refuse(unix.EACCES),
+		abi.SysClone:            sysClone,
+		abi.SysFork:             refuse(unix.EPERM),
+		abi.SysVfork:            refuse(unix.EPERM),
+		abi.SysExecve:           refuse(unix.EACCES),
+		abi.SysExit:             sysExit,
+		abi.SysKill:             sysKill,
+		abi.SysUname:            sysUname,
+		abi.SysFcntl:            sysFcntl,
+		abi.SysPtrace:           refuse(unix.EPERM),
+		abi.SysGetuid:           constant(0),
+		abi.SysGetgid:           constant(0),
+		abi.SysGeteuid:          constant(0),
+		abi.SysGetegid:          constant(0),
+		abi.SysGetppid:          constant(0),
+		abi.SysSigaltstack:      sysSigaltstack,
+		abi.SysPrctl:            sysPrctl,
+		abi.SysArchPrctl:        sysArchPrctl,
+		abi.SysGettid:           func(t *thread, _ *args) (uint64, outcome) { return uint64(t.tid), resume },
+		abi.SysFutex:            sysFutex,
+		abi.SysSchedGetaffinity: sysSchedGetaffinity,
+		abi.SysTimerCreate:      refuse(unix.EINVAL),
+		abi.SysClockGettime:     sysClockGettime,
+		abi.SysClockGetres:      sysClockGetres,
+		abi.SysClockNanosleep:   sysClockNanosleep,
+		abi.SysExitGroup:        sysExitGroup,
+		abi.SysEpollWait:        sysEpollWait,
+		abi.SysEpollCtl:         sysEpollCtl,
+		abi.SysTgkill:           sysTgkill,
+		abi.SysOpenat:           refuse(unix.ENOENT),
+		abi.SysEpollPwait:       sysEpollPwait,
+		abi.SysEventfd2:         sysEventfd2,
+		abi.SysEpollCreate1:     sysEpollCreate1,
+		abi.SysPrlimit64:        sysPrlimit64,
+		abi.SysGetrandom:        sysGetrandom,
+		abi.SysExecveat:         refuse(unix.EACCES),
+	}
+}
+
+const guestPID = 1
+
+func refuse(e unix.Errno) handler {
+	return func(*thread, *args) (uint64, outcome) { return errno(e), resume }
+}
+
+func constant(v uint64) handler {
+	return func(*thread, *args) (uint64, outcome) { return v, resume }
+}
+
+// errno encodes err as a negated errno for RAX.
+func errno(err error) uint64 {
+	var e unix.Errno
+	if !errors.As(err, &e) {
+		e = unix.EINVAL
+	}
+	return uint64(-int64(e))
+}
+
+// ret returns v, or the errno of err.
+func ret(v uint64, err error) (uint64, outcome) {
+	if err != nil {
+		return errno(err), resume
+	}
+	return v, resume
+}
+
+// syscall serves the system call the guest made at its doorbell.
+func (t *thread) syscall() bool {
+	t.vm.stats.syscalls.Add(1)
+	r := t.regs()
+	nr := int(r.RAX)
+	a := args{r.RDI, r.RSI, r.RDX, r.R10, r.R8, r.R9}
+	h := handlers[nr]
+	if h == nil {
+		if _, dup := t.vm.reported.LoadOrStore(nr, true); !dup {
+			fmt.Fprintf(t.vm.cfg.Stderr, "morgana: unsupported system call %d (ENOSYS)\n", nr)
+		}
+		h = refuse(unix.ENOSYS)
+	}
+	v, out := h(t, &a)
+	switch out {
+	case resume:
+		r = t.regs()
+		r.RAX = v
+		t.markDirty()
+		t.deliverAtSyscall()
+	case parked:
+		return t.park()
+	case stopped:
+		return false
+	}
+	return true
+}
