@@ -51,9 +51,12 @@ const (
 	SysEpollCtl         = 233
 	SysTgkill           = 234
 	SysOpenat           = 257
+	SysNewfstatat       = 262
+	SysReadlinkat       = 267
 	SysEpollPwait       = 281
 	SysEventfd2         = 290
 	SysEpollCreate1     = 291
+	SysPipe2            = 293
 	SysPrlimit64        = 302
 	SysGetrandom        = 318
 	SysExecveat         = 322

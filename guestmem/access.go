@@ -23,6 +23,27 @@ func (as *AddressSpace) userPage(va uint64, write bool) (uint64, error) {
 	return pte&x86.PTEAddr | va&(PageSize-1), nil
 }
 
+// touch is userPage for the monitor's accesses on the guest's behalf: a
+// page the mapping allows but that has no frame yet gets one, as the
+// guest's own touch would give it. The caller holds the read lock, which
+// touch may drop and take again.
+func (as *AddressSpace) touch(va uint64, write bool) (uint64, error) {
+	gpa, err := as.userPage(va, write)
+	if err == nil {
+		return gpa, nil
+	}
+	as.mu.RUnlock()
+	ok, ferr := as.Fault(va, write, false)
+	as.mu.RLock()
+	if ferr != nil {
+		return 0, ferr
+	}
+	if !ok {
+		return 0, err
+	}
+	return as.userPage(va, write)
+}
+
 // Each calls fn on the host views of the guest's bytes [va, va+n), one piece
 // per page, after checking the guest may read (or write) them all.
 func (as *AddressSpace) Each(va, n uint64, write bool, fn func(b []byte) error) error {
@@ -32,7 +53,7 @@ func (as *AddressSpace) Each(va, n uint64, write bool, fn func(b []byte) error) 
 	as.mu.RLock()
 	defer as.mu.RUnlock()
 	for off := uint64(0); off < n; {
-		gpa, err := as.userPage(va+off, write)
+		gpa, err := as.touch(va+off, write)
 		if err != nil {
 			return err
 		}
@@ -88,7 +109,7 @@ func (as *AddressSpace) Uint32(va uint64, write bool) (*uint32, error) {
 	}
 	as.mu.RLock()
 	defer as.mu.RUnlock()
-	gpa, err := as.userPage(va, write)
+	gpa, err := as.touch(va, write)
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,6 @@ func TestMmapPlacement(t *testing.T) {
 		{"exec refused", 0, PageSize, ProtRead | ProtExec, 0, 0, unix.EACCES},
 		{"fixed misaligned", 0xc000000010, PageSize, ProtRead, Fixed, 0, unix.EINVAL},
 		{"fixed low", 0x1000, PageSize, ProtRead, Fixed, 0, unix.EPERM},
-		{"too big", 0, 1 << 30, ProtRead | ProtWrite, 0, 0, unix.ENOMEM},
 		{"zero length", 0, 0, ProtRead, 0, 0, unix.EINVAL},
 	}
 	for _, tt := range tests {
@@ -110,8 +109,17 @@ func TestCopyAndProtect(t *testing.T) {
 	if err := as.DontNeed(va, 2*PageSize); err != nil {
 		t.Fatal(err)
 	}
+	if pte := as.Translate(va); pte&1 != 0 {
+		t.Errorf("after DONTNEED the page still has a frame: %#x", pte)
+	}
+	if ok, err := as.Fault(va+100, true, false); !ok || err != nil {
+		t.Fatalf("Fault after DONTNEED = %v, %v", ok, err)
+	}
+	if ok, err := as.Fault(va+PageSize, false, false); !ok || err != nil {
+		t.Fatalf("Fault of the read-only page after DONTNEED = %v, %v", ok, err)
+	}
 	if err := as.CopyIn(got, va+100); err != nil || !bytes.Equal(got, make([]byte, len(got))) {
-		t.Errorf("after DONTNEED: %v, zero %v", err, bytes.Equal(got, make([]byte, len(got))))
+		t.Errorf("after DONTNEED and a fault: %v, zero %v", err, bytes.Equal(got, make([]byte, len(got))))
 	}
 }
 
@@ -132,5 +140,39 @@ func TestVMASplitMerge(t *testing.T) {
 	}
 	if n := len(as.VMAs()); n != 0 {
 		t.Errorf("%d VMAs after munmap, want 0", n)
+	}
+}
+
+func TestLazyMapping(t *testing.T) {
+	as := newTestSpace(t, 8<<20)
+	// Larger than memory, but untouched: fine.
+	va, err := as.Mmap(0, 64<<20, ProtRead|ProtWrite, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		addr        uint64
+		write, exec bool
+		ok          bool
+	}{
+		{"read", va, false, false, true},
+		{"bound already", va + PageSize, true, false, false},
+		{"exec refused", va + 1<<20, false, true, false},
+		{"outside", va + 64<<20, false, false, false},
+	}
+	for _, tt := range tests {
+		ok, err := as.Fault(tt.addr, tt.write, tt.exec)
+		if ok != tt.ok || err != nil {
+			t.Errorf("%s: Fault = %v, %v; want %v", tt.name, ok, err, tt.ok)
+		}
+	}
+	// Touch until memory runs out.
+	var err2 error
+	for p := va; p < va+64<<20 && err2 == nil; p += PageSize {
+		_, err2 = as.Fault(p, true, false)
+	}
+	if !errors.Is(err2, unix.ENOMEM) {
+		t.Errorf("touching 64 MiB in 8 MiB: %v, want ENOMEM", err2)
 	}
 }

@@ -27,11 +27,17 @@ func pageRange(addr, length uint64) (start, end uint64, err error) {
 	return addr, end, nil
 }
 
+// EagerLimit is the largest mapping whose frames Mmap binds at once.
+// Smaller mappings (the Go heap grows in 4 MiB steps) are committed against
+// the memory limit when mapped, so that running out is an ENOMEM the
+// runtime reports itself, and cost no page faults; larger ones, mostly
+// sparse tables, get frames page by page as the guest touches them.
+const EagerLimit = 4 << 20
+
 // Mmap maps length bytes of anonymous memory, as mmap(2) with
 // MAP_PRIVATE|MAP_ANONYMOUS does. A hint is honoured when the range is
-// free. Memory with any access is committed at once (frames are bound; the
-// host backs them on first touch); PROT_NONE only reserves addresses. New
-// executable memory is refused: the image's text is the only code.
+// free. PROT_NONE only reserves addresses. New executable memory is
+// refused: the image's text is the only code.
 func (as *AddressSpace) Mmap(addr, length uint64, prot Prot, flags MmapFlags) (uint64, error) {
 	if prot&ProtExec != 0 {
 		return 0, unix.EACCES
@@ -74,7 +80,7 @@ func (as *AddressSpace) Mmap(addr, length uint64, prot Prot, flags MmapFlags) (u
 		}
 	}
 	end := start + size
-	if prot != ProtNone {
+	if prot != ProtNone && size <= EagerLimit {
 		if err := as.bind(start, end, prot); err != nil {
 			as.unbind(start, end)
 			return 0, err
@@ -161,8 +167,9 @@ func (as *AddressSpace) Mprotect(addr, length uint64, prot Prot) error {
 	return nil
 }
 
-// DontNeed gives the memory behind [addr, addr+length) back to the host, as
-// MADV_DONTNEED does: the pages stay mapped and read as zero afterwards.
+// DontNeed gives the memory behind [addr, addr+length) back, as
+// MADV_DONTNEED does: the frames return to the pool and their memory to the
+// host; the pages stay mapped, read as zero and get new frames when touched.
 func (as *AddressSpace) DontNeed(addr, length uint64) error {
 	start, end, err := pageRange(addr, length)
 	if err != nil {
@@ -179,10 +186,39 @@ func (as *AddressSpace) DontNeed(addr, length uint64) error {
 			return unix.EINVAL
 		}
 	}
-	var gpas []uint64
-	as.walk(start, end, func(va uint64, pte *uint64) {
-		gpas = append(gpas, *pte&x86.PTEAddr)
-	})
-	as.phys.Discard(gpas)
+	as.unbind(start, end)
 	return nil
+}
+
+// faultAround is how many pages around a faulting one Fault binds at once.
+const faultAround = 16
+
+// Fault gives frames to the page at va and its untouched neighbours when
+// the guest's access is allowed by the mapping but the page has no frame
+// yet. It reports whether it did; ENOMEM means the memory limit is reached.
+func (as *AddressSpace) Fault(va uint64, write, exec bool) (bool, error) {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	v, ok := as.vmas.find(va)
+	if !ok || v.Prot == ProtNone || (write && v.Prot&ProtWrite == 0) || (exec && v.Prot&ProtExec == 0) {
+		return false, nil
+	}
+	page := va &^ (PageSize - 1)
+	if as.pt.Lookup(page)&x86.PTEPresent != 0 {
+		return false, nil
+	}
+	lo := max(page&^(faultAround*PageSize-1), v.Start)
+	hi := min(lo+faultAround*PageSize, v.End)
+	for p := lo; p < hi; p += PageSize {
+		if as.pt.Lookup(p)&x86.PTEPresent != 0 {
+			continue
+		}
+		if err := as.bind(p, p+PageSize, v.Prot); err != nil {
+			if p <= page {
+				return false, err
+			}
+			break
+		}
+	}
+	return true, nil
 }

@@ -51,7 +51,14 @@ func (t *thread) exception(vec int) bool {
 			return false
 		}
 		trap.cr2 = s.CR2
-		if t.spuriousFault(trap.cr2, f.ErrorCode) {
+		bound, err := vm.as.Fault(trap.cr2, f.ErrorCode&x86.PFWrite != 0, f.ErrorCode&x86.PFFetch != 0)
+		if err != nil {
+			vm.report(t, &ctx, "guest killed", fmt.Errorf("out of memory: touching %#x needs more than --mem %s", trap.cr2, formatSize(vm.cfg.Mem)))
+			vm.stop(128 + int(unix.SIGKILL))
+			return false
+		}
+		vm.stats.faults.Add(1)
+		if bound || t.spuriousFault(trap.cr2, f.ErrorCode) {
 			return true
 		}
 	}

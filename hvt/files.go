@@ -80,18 +80,29 @@ func (ft *fileTable) install(d *fd) (uint64, error) {
 	return 0, unix.EMFILE
 }
 
-func sysClose(t *thread, a *args) (uint64, outcome) {
-	ft := &t.vm.files
+// remove closes descriptor n; it reports whether n was open.
+func (ft *fileTable) remove(n uint64) bool {
 	ft.mu.Lock()
-	d := ft.fds[int(a[0])]
-	delete(ft.fds, int(a[0]))
+	d := ft.fds[int(n)]
+	delete(ft.fds, int(n))
 	for _, o := range ft.fds {
 		if ep, ok := o.f.(*epoll); ok {
-			ep.forget(int(a[0]), d)
+			ep.forget(int(n), d)
 		}
 	}
 	ft.mu.Unlock()
 	if d == nil {
+		return false
+	}
+	if pe, ok := d.f.(*pipeEnd); ok {
+		pe.closeEnd()
+		ft.notify()
+	}
+	return true
+}
+
+func sysClose(t *thread, a *args) (uint64, outcome) {
+	if !t.vm.files.remove(a[0]) {
 		return errno(unix.EBADF), resume
 	}
 	return 0, resume

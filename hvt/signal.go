@@ -22,9 +22,9 @@ const (
 	ssDisable = 2
 	minSigStk = 2048
 
-	siUser  = 0
+	siUser   = 0
 	siKernel = 0x80
-	siTkill = -6
+	siTkill  = -6
 )
 
 func sigbit(sig int) uint64 { return 1 << (sig - 1) }

@@ -231,7 +231,7 @@ func (vm *VM) Wait(ctx context.Context) int {
 	vm.mu.Unlock()
 	vm.wg.Wait()
 	vm.log.Info("exit", "status", vm.status, "elapsed", time.Since(vm.start), "exits", vm.stats.exits.Load(),
-		"syscalls", vm.stats.syscalls.Load(), "signals", vm.stats.signals.Load())
+		"syscalls", vm.stats.syscalls.Load(), "signals", vm.stats.signals.Load(), "faults", vm.stats.faults.Load(), "mem_used", formatSize(vm.phys.Used()))
 	return vm.status
 }
 
