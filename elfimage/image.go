@@ -7,13 +7,15 @@ import (
 	rdebug "runtime/debug"
 )
 
-// Prot is the access a segment's pages get in the guest.
+// Prot is the access a segment's pages get in the guest. The bits have the
+// values of mmap's PROT_READ, PROT_WRITE and PROT_EXEC, so the monitor can
+// pass them on unchanged.
 type Prot uint8
 
 const (
-	Read Prot = 1 << iota
-	Write
-	Exec
+	Read  Prot = 0x1 // PROT_READ
+	Write Prot = 0x2 // PROT_WRITE
+	Exec  Prot = 0x4 // PROT_EXEC
 )
 
 // String formats p like /proc/self/maps: "r-x".

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func parseBytes(b []byte) (*Image, error) {
@@ -249,6 +251,12 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if _, err := Open(dir + "/missing"); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("Open(missing) = %v", err)
+	}
+}
+
+func TestProtValues(t *testing.T) {
+	if Read != unix.PROT_READ || Write != unix.PROT_WRITE || Exec != unix.PROT_EXEC {
+		t.Errorf("Prot bits %d %d %d differ from PROT_READ/WRITE/EXEC", Read, Write, Exec)
 	}
 }
 

@@ -22,7 +22,7 @@ type pipe struct {
 
 // pipeEnd is one descriptor of a pipe.
 type pipeEnd struct {
-	p     *pipe
+	p      *pipe
 	writer bool
 }
 
