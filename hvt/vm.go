@@ -20,7 +20,7 @@ import (
 // minMem is the least memory a Go program needs to get through start-up
 // beyond its image: the runtime commits its heap index, first arenas and
 // stacks before main runs.
-const minMem = 48 << 20
+const minMem = 8 << 20
 
 // VM is one running image.
 type VM struct {
@@ -75,7 +75,7 @@ func Run(ctx context.Context, cfg Config) (int, error) {
 
 // New builds the VM: memory, page tables, image, stack, vDSO and the first
 // vCPU, ready to run.
-func New(cfg Config) (vm *VM, err error) {
+func New(cfg Config) (_ *VM, err error) {
 	if cfg.KVMDevice == "" {
 		cfg.KVMDevice = "/dev/kvm"
 	}
@@ -92,7 +92,7 @@ func New(cfg Config) (vm *VM, err error) {
 		return nil, &Error{fmt.Errorf("--cpus %d: must be between 1 and 64", cfg.CPUs)}
 	}
 	cfg.Mem &^= guestmem.PageSize - 1
-	vm = &VM{cfg: cfg, log: cfg.Log, start: time.Now(), threads: map[int]*thread{},
+	vm := &VM{cfg: cfg, log: cfg.Log, start: time.Now(), threads: map[int]*thread{},
 		nextTID: 1, done: make(chan struct{})}
 	vm.futexes.init()
 	vm.files.init()
@@ -156,9 +156,9 @@ func (vm *VM) openKVM() error {
 	if err != nil {
 		switch {
 		case errors.Is(err, unix.ENOENT):
-			return fmt.Errorf("no KVM: %s does not exist (enable virtualization in the BIOS and load kvm_intel or kvm_amd, or use --mode spt)", vm.cfg.KVMDevice)
+			return fmt.Errorf("no KVM: %s does not exist (enable virtualization in the BIOS and load kvm_intel or kvm_amd)", vm.cfg.KVMDevice)
 		case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
-			return fmt.Errorf("no permission to use %s (add your user to the kvm group, or use --mode spt)", vm.cfg.KVMDevice)
+			return fmt.Errorf("no permission to use %s (add your user to the kvm group)", vm.cfg.KVMDevice)
 		}
 		return fmt.Errorf("open KVM: %w", err)
 	}
