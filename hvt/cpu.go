@@ -106,8 +106,6 @@ func (vm *VM) setupCPU(cpu *kvm.VCPU, id int) error {
 	if err := cpu.SetXCR0(vm.xcr0); err != nil {
 		return err
 	}
-	if vm.syncRegs {
-		cpu.Run.ValidRegs = kvm.SyncRegs
-	}
+	cpu.Run.ValidRegs = kvm.SyncRegs
 	return nil
 }

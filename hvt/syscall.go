@@ -3,6 +3,7 @@ package hvt
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -140,7 +141,9 @@ func (t *thread) syscall() bool {
 		}
 		h = refuse(unix.ENOSYS)
 	}
+	start := time.Now()
 	v, out := h(t, &a)
+	t.vm.stats.call(nr, time.Since(start))
 	switch out {
 	case resume:
 		r = t.regs()

@@ -21,10 +21,6 @@ type thread struct {
 	cpu *kvm.VCPU
 	id  int // vCPU id
 
-	local      kvm.Regs // when KVM_CAP_SYNC_REGS is absent
-	localValid bool
-	localDirty bool
-
 	hostTID   atomic.Int32
 	attention atomic.Bool   // a kick asked the run loop to look at the thread
 	intr      chan struct{} // wakes a blocking system call
@@ -54,18 +50,66 @@ func (vm *VM) newThread() (*thread, error) {
 		vm.mu.Unlock()
 		return nil, unix.EAGAIN
 	}
-	id := vm.nextCPU
-	vm.nextCPU++
 	tid := vm.nextTID
 	vm.nextTID++
 	vm.mu.Unlock()
-	cpu, err := vm.newCPU(id)
-	if err != nil {
-		return nil, err
+	var id int
+	var cpu *kvm.VCPU
+	select {
+	case s := <-vm.spares:
+		id, cpu = s.id, s.cpu
+		vm.prepareSpares(1)
+	default:
+		var err error
+		id = vm.allocCPUID()
+		if cpu, err = vm.newCPU(id); err != nil {
+			return nil, err
+		}
 	}
 	t := &thread{vm: vm, tid: tid, cpu: cpu, id: id, intr: make(chan struct{}, 1), wake: make(chan cloneReq, 1)}
 	t.altstack.flags = ssDisable
 	return t, nil
+}
+
+// spare is a vCPU made ahead of the clone that will want it: creating and
+// setting up a vCPU takes about a millisecond, which a new thread then
+// does not wait for.
+type spare struct {
+	id  int
+	cpu *kvm.VCPU
+}
+
+// spares is how many vCPUs are kept ready.
+const spares = 2
+
+func (vm *VM) allocCPUID() int {
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	id := vm.nextCPU
+	vm.nextCPU++
+	return id
+}
+
+// prepareSpares makes n vCPUs in the background.
+func (vm *VM) prepareSpares(n int) {
+	go func() {
+		for range n {
+			id := vm.allocCPUID()
+			if id >= maxThreads+spares {
+				return
+			}
+			cpu, err := vm.newCPU(id)
+			if err != nil {
+				return // the clone that needs one will make it, or say why not
+			}
+			select {
+			case vm.spares <- spare{id, cpu}:
+			case <-vm.done:
+				cpu.Close()
+				return
+			}
+		}
+	}()
 }
 
 // start0 starts the first thread.
@@ -78,40 +122,19 @@ func (vm *VM) start0(t *thread) {
 	go t.loop()
 }
 
-// regs returns the registers of the last exit, fetching them if needed.
-func (t *thread) regs() *kvm.Regs {
-	if t.vm.syncRegs {
-		return &t.cpu.Run.SyncRegs
-	}
-	if !t.localValid {
-		r, err := t.cpu.Regs()
-		if err != nil {
-			t.vm.crash(t, fmt.Errorf("read registers: %w", err))
-		}
-		t.local, t.localValid = r, true
-	}
-	return &t.local
-}
+// regs returns the registers of the last exit. KVM copies them into the
+// shared kvm_run page on every exit (KVM_CAP_SYNC_REGS), which saves a
+// KVM_GET_REGS and a KVM_SET_REGS per system call.
+func (t *thread) regs() *kvm.Regs { return &t.cpu.Run.SyncRegs }
 
-// markDirty makes the next entry load the registers from regs().
-func (t *thread) markDirty() {
-	if t.vm.syncRegs {
-		t.cpu.Run.DirtyRegs |= kvm.SyncRegs
-		return
-	}
-	t.localDirty = true
-}
+// markDirty makes the next entry load the registers from regs(). KVM
+// applies them before it completes a pending port write, so only RIP must
+// not change while one is pending (see completeIO).
+func (t *thread) markDirty() { t.cpu.Run.DirtyRegs |= kvm.SyncRegs }
 
 // enter runs the vCPU until its next exit.
 func (t *thread) enter() error {
-	if t.localDirty {
-		if err := t.cpu.SetRegs(&t.local); err != nil {
-			return err
-		}
-		t.localDirty = false
-	}
 	err := t.cpu.RunOnce()
-	t.localValid = false
 	t.vm.stats.exits.Add(1)
 	return err
 }
@@ -119,16 +142,10 @@ func (t *thread) enter() error {
 // completeIO finishes the pending port write without running guest code,
 // so that all registers, RIP included, may be rewritten afterwards.
 func (t *thread) completeIO() error {
-	if !t.vm.syncRegs && t.localDirty {
-		if err := t.cpu.SetRegs(&t.local); err != nil {
-			return err
-		}
-		t.localDirty = false
-	}
+	t.cpu.Run.DirtyRegs = 0
 	t.cpu.Run.SetImmediateExit(true)
 	err := t.cpu.RunOnce()
 	t.cpu.Run.SetImmediateExit(false)
-	t.localValid = false
 	if err != nil && !errors.Is(err, unix.EINTR) {
 		return err
 	}

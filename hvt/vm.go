@@ -37,13 +37,13 @@ type VM struct {
 	cpuid     []kvm.CPUIDEntry
 	xcr0      uint64
 	xsaveSize int
-	syncRegs  bool
 	clock     *clock
 	start     time.Time
 
 	mu       sync.Mutex
 	threads  map[int]*thread
 	parked   []*thread
+	spares   chan spare
 	nextTID  int
 	nextCPU  int
 	live     int
@@ -93,7 +93,7 @@ func New(cfg Config) (_ *VM, err error) {
 	}
 	cfg.Mem &^= guestmem.PageSize - 1
 	vm := &VM{cfg: cfg, log: cfg.Log, start: time.Now(), threads: map[int]*thread{},
-		nextTID: 1, done: make(chan struct{})}
+		nextTID: 1, done: make(chan struct{}), spares: make(chan spare, spares)}
 	vm.futexes.init()
 	vm.files.init()
 	defer func() {
@@ -147,6 +147,8 @@ func New(cfg Config) (_ *VM, err error) {
 	regs := t.regs()
 	*regs = kvm.Regs{RIP: vm.image.Entry, RSP: sp, RFLAGS: 0x202}
 	t.markDirty()
+	vm.log.Info("boot", "image", cfg.Image, "setup", time.Since(vm.start))
+	vm.prepareSpares(spares)
 	vm.start0(t)
 	return vm, nil
 }
@@ -167,12 +169,11 @@ func (vm *VM) openKVM() error {
 		cap  uintptr
 		name string
 	}{{kvm.CapUserMemory, "KVM_CAP_USER_MEMORY"}, {kvm.CapImmediateExit, "KVM_CAP_IMMEDIATE_EXIT"},
-		{kvm.CapXSAVE, "KVM_CAP_XSAVE"}, {kvm.CapXCRS, "KVM_CAP_XCRS"}} {
+		{kvm.CapXSAVE, "KVM_CAP_XSAVE"}, {kvm.CapXCRS, "KVM_CAP_XCRS"}, {kvm.CapSyncRegs, "KVM_CAP_SYNC_REGS"}} {
 		if sys.Check(c.cap) == 0 {
 			return fmt.Errorf("%s: this KVM lacks %s", vm.cfg.KVMDevice, c.name)
 		}
 	}
-	vm.syncRegs = sys.Check(kvm.CapSyncRegs)&kvm.SyncRegs != 0 && os.Getenv("MORGANA_NO_SYNC_REGS") == ""
 	vm.platform = detectPlatform()
 	if vm.cpuid, err = sys.SupportedCPUID(); err != nil {
 		return err
@@ -181,7 +182,7 @@ func (vm *VM) openKVM() error {
 	if vm.kvm, err = sys.CreateVM(); err != nil {
 		return err
 	}
-	vm.log.Info("kvm", "platform", vm.platform.String(), "sync_regs", vm.syncRegs,
+	vm.log.Info("kvm", "platform", vm.platform.String(),
 		"mem", formatSize(vm.cfg.Mem), "cpus", vm.cfg.CPUs)
 	return nil
 }
@@ -194,6 +195,9 @@ func (vm *VM) Close() {
 	vm.mu.Unlock()
 	for _, t := range threads {
 		t.cpu.Close()
+	}
+	for len(vm.spares) > 0 {
+		(<-vm.spares).cpu.Close()
 	}
 	if vm.kvm != nil {
 		vm.kvm.Close()
@@ -232,6 +236,7 @@ func (vm *VM) Wait(ctx context.Context) int {
 	vm.wg.Wait()
 	vm.log.Info("exit", "status", vm.status, "elapsed", time.Since(vm.start), "exits", vm.stats.exits.Load(),
 		"syscalls", vm.stats.syscalls.Load(), "signals", vm.stats.signals.Load(), "faults", vm.stats.faults.Load(), "mem_used", formatSize(vm.phys.Used()))
+	vm.log.Info("syscalls", "top", vm.stats.topCalls(12))
 	return vm.status
 }
 
