@@ -72,7 +72,34 @@ func pclnHeaderOK(d []byte) bool {
 	}
 	nfunc, nfiles := word(0), word(1)
 	functab := word(7)
-	return nfunc < n && nfiles < n && (2*nfunc+1)*4 <= n-functab
+	return nfunc <= maxFuncs && nfiles < n && (2*nfunc+1)*4 <= n-functab
+}
+
+// maxFuncs bounds the functions debug/gosym is asked to decode (it keeps
+// about 200 bytes for each); the largest Go programs have a few hundred
+// thousand.
+const maxFuncs = 1 << 20
+
+// funcsOK checks what debug/gosym decodes eagerly for every function, so
+// that a damaged table costs time and memory in proportion to its size:
+// each _func record must lie in the table, and each name must start a
+// string in the name table (at its start or just after a NUL). Names then
+// never overlap, and copying all of them copies at most the table.
+func funcsOK(d []byte) bool {
+	word := func(i int) uint64 { return le.Uint64(d[8+i*8:]) }
+	nfunc, names, funcs := word(0), d[word(3):], d[word(7):]
+	const funcSize = 11 * 4 // the fixed part of a Go 1.18+ _func
+	for i := uint64(0); i < nfunc; i++ {
+		off := uint64(le.Uint32(funcs[(2*i+1)*4:]))
+		if off > uint64(len(funcs)) || uint64(len(funcs))-off < funcSize {
+			return false
+		}
+		name := uint64(le.Uint32(funcs[off+4:]))
+		if name >= uint64(len(names)) || name > 0 && names[name-1] != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // table decodes the line table once; it is nil if decoding failed.
@@ -88,6 +115,9 @@ func (lt *lineTable) table() *gosym.Table {
 				lt.tab = nil
 			}
 		}()
+		if !funcsOK(lt.data) {
+			return
+		}
 		tab, err := gosym.NewTable(nil, gosym.NewLineTable(lt.data, lt.text))
 		if err == nil {
 			lt.tab = tab

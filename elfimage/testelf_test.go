@@ -212,7 +212,7 @@ func testPclntab() []byte {
 	// ended by a zero delta. Offset 0 is left unused: it means "none".
 	pctab := []byte{0, 86, byte(len(exitCode)), 0, 2, byte(len(exitCode)), 0}
 	const pclnLine, pclnFile = 1, 4
-	functab := make([]byte, 12+40) // entry 0, func offset, end; then the _func
+	functab := make([]byte, 12+44) // entry 0, func offset, end; then the _func
 	le.PutUint32(functab[0:], 0)
 	le.PutUint32(functab[4:], 12)
 	le.PutUint32(functab[8:], uint32(len(exitCode)))
