@@ -72,7 +72,7 @@ var Table = []Syscall{
 	{SysGetegid, "getegid", Supported, "0"},
 	{SysGetppid, "getppid", Supported, "0"},
 	{SysSigaltstack, "sigaltstack", Supported, "per thread"},
-	{SysPrctl, "prctl", Partial, "PR_SET_VMA (names mappings for crash reports); EINVAL otherwise"},
+	{SysPrctl, "prctl", Refused, "EINVAL, as a kernel without CONFIG_ANON_VMA_NAME answers PR_SET_VMA: the Go runtime then stops naming its mappings, one exit instead of one per mmap"},
 	{SysArchPrctl, "arch_prctl", Partial, "ARCH_SET_FS, ARCH_GET_FS; EINVAL otherwise"},
 	{SysGettid, "gettid", Supported, "thread IDs start at 1"},
 	{SysFutex, "futex", Partial, "FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET (private or not), with timeouts; ENOSYS otherwise"},

@@ -166,12 +166,3 @@ func sysArchPrctl(t *thread, a *args) (uint64, outcome) {
 	}
 	return errno(unix.EINVAL), resume
 }
-
-const prSetVMA = 0x53564d41
-
-func sysPrctl(_ *thread, a *args) (uint64, outcome) {
-	if a[0] == prSetVMA {
-		return 0, resume
-	}
-	return errno(unix.EINVAL), resume
-}

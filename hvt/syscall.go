@@ -75,7 +75,7 @@ func init() {
 		abi.SysGetegid:          constant(0),
 		abi.SysGetppid:          constant(0),
 		abi.SysSigaltstack:      sysSigaltstack,
-		abi.SysPrctl:            sysPrctl,
+		abi.SysPrctl:            refuse(unix.EINVAL),
 		abi.SysArchPrctl:        sysArchPrctl,
 		abi.SysGettid:           func(t *thread, _ *args) (uint64, outcome) { return uint64(t.tid), resume },
 		abi.SysFutex:            sysFutex,
