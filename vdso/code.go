@@ -96,8 +96,8 @@ func splitSeconds(a *assembler) {
 	a.label("split")
 }
 
-// syscall is the fallback: the arguments are still in rdi and rsi.
-func syscall(a *assembler, nr byte) {
+// fallback makes the real system call; the arguments are still in rdi, rsi.
+func fallback(a *assembler, nr byte) {
 	a.label("syscall")
 	a.op(fmt.Sprintf("mov eax, %#x", nr), 0xb8, nr, 0, 0, 0)
 	a.op("syscall", 0x0f, 0x05)
@@ -118,7 +118,7 @@ func clockGettime(a *assembler) {
 	a.op("xor eax, eax", 0x31, 0xc0)
 	a.op("ret", 0xc3)
 	spin(a)
-	syscall(a, sysClockGettime)
+	fallback(a, sysClockGettime)
 	a.end()
 }
 
@@ -131,7 +131,7 @@ func gettimeofday(a *assembler) {
 	a.label("tv")
 	a.op("test rdi, rdi", 0x48, 0x85, 0xff)
 	a.jump("jz", "done")
-	a.op("mov r11, 0xffffffffffffffff", 0x49, 0xc7, 0xc3, 0xff, 0xff, 0xff, 0xff)
+	a.op("mov r11, -0x1", 0x49, 0xc7, 0xc3, 0xff, 0xff, 0xff, 0xff)
 	readNanos(a)
 	splitSeconds(a)
 	a.op("mov qword ptr [rdi], rax", 0x48, 0x89, 0x07)
@@ -144,14 +144,14 @@ func gettimeofday(a *assembler) {
 	a.op("xor eax, eax", 0x31, 0xc0)
 	a.op("ret", 0xc3)
 	spin(a)
-	syscall(a, sysGettimeofday)
+	fallback(a, sysGettimeofday)
 	a.end()
 }
 
 // time_t __vdso_time(time_t *t /* rdi */)
 func timeFunc(a *assembler) {
 	a.begin("__vdso_time")
-	a.op("mov r11, 0xffffffffffffffff", 0x49, 0xc7, 0xc3, 0xff, 0xff, 0xff, 0xff)
+	a.op("mov r11, -0x1", 0x49, 0xc7, 0xc3, 0xff, 0xff, 0xff, 0xff)
 	readNanos(a)
 	splitSeconds(a)
 	a.op("test rdi, rdi", 0x48, 0x85, 0xff)
@@ -160,7 +160,7 @@ func timeFunc(a *assembler) {
 	a.label("done")
 	a.op("ret", 0xc3)
 	spin(a)
-	syscall(a, sysTime)
+	fallback(a, sysTime)
 	a.end()
 }
 
@@ -177,6 +177,6 @@ func clockGetres(a *assembler) {
 	a.label("done")
 	a.op("xor eax, eax", 0x31, 0xc0)
 	a.op("ret", 0xc3)
-	syscall(a, sysClockGetres)
+	fallback(a, sysClockGetres)
 	a.end()
 }
