@@ -51,6 +51,7 @@ const (
 	SysEpollCtl         = 233
 	SysTgkill           = 234
 	SysOpenat           = 257
+	SysMkdirat          = 258
 	SysNewfstatat       = 262
 	SysReadlinkat       = 267
 	SysEpollPwait       = 281

@@ -86,6 +86,7 @@ var Table = []Syscall{
 	{SysEpollCtl, "epoll_ctl", Supported, "on eventfds"},
 	{SysTgkill, "tgkill", Supported, "interrupts the target vCPU (asynchronous preemption)"},
 	{SysOpenat, "openat", Refused, "ENOENT: there is no file system"},
+	{SysMkdirat, "mkdirat", Refused, "ENOENT: there is no file system"},
 	{SysNewfstatat, "newfstatat", Refused, "ENOENT: there is no file system"},
 	{SysReadlinkat, "readlinkat", Refused, "ENOENT: there is no file system (so no /proc/self/exe)"},
 	{SysEpollPwait, "epoll_pwait", Supported, "timeouts in ms; interrupted by signals"},

@@ -89,6 +89,7 @@ func init() {
 		abi.SysEpollCtl:         sysEpollCtl,
 		abi.SysTgkill:           sysTgkill,
 		abi.SysOpenat:           refuse(unix.ENOENT),
+		abi.SysMkdirat:          refuse(unix.ENOENT),
 		abi.SysNewfstatat:       refuse(unix.ENOENT),
 		abi.SysReadlinkat:       refuse(unix.ENOENT),
 		abi.SysEpollPwait:       sysEpollPwait,
