@@ -92,8 +92,13 @@ func (vm *VM) allocCPUID() int {
 
 // prepareSpares makes n vCPUs in the background.
 func (vm *VM) prepareSpares(n int) {
+	vm.spareWG.Add(1)
 	go func() {
+		defer vm.spareWG.Done()
 		for range n {
+			if vm.stopped() {
+				return
+			}
 			id := vm.allocCPUID()
 			if id >= maxThreads+spares {
 				return

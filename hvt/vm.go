@@ -44,6 +44,7 @@ type VM struct {
 	threads  map[int]*thread
 	parked   []*thread
 	spares   chan spare
+	spareWG  sync.WaitGroup // spare vCPUs being made; Close waits for them
 	nextTID  int
 	nextCPU  int
 	live     int
@@ -190,6 +191,7 @@ func (vm *VM) openKVM() error {
 // Close releases the VM's host resources.
 func (vm *VM) Close() {
 	vm.stop(0)
+	vm.spareWG.Wait()
 	vm.mu.Lock()
 	threads := vm.allThreads()
 	vm.mu.Unlock()

@@ -1,0 +1,35 @@
+# The README's commands: `make demo` boots the example, `make test` runs every check.
+GO ?= go
+
+.PHONY: all build test test-long demo bench vet fmt clean
+
+all: build
+
+# bin/morgana: the monitor.
+build:
+	$(GO) build -o bin/morgana ./cmd/morgana
+
+# Installs missing tools, then go vet, a gofmt check and all tests with KVM required.
+test:
+	bash scripts/test.sh
+
+# The same with the long tests (every standard-library suite in the VM).
+test-long:
+	MORGANA_LONG_TESTS=1 bash scripts/test.sh
+
+# Boots examples/hello in a VM.
+demo:
+	$(GO) run ./cmd/morgana run ./examples/hello
+
+# Native vs VM, measured in the same run: boot, a system call, the clock (package bench).
+bench:
+	sh bench/run.sh
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*')
+
+clean:
+	rm -rf bin

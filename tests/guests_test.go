@@ -1,0 +1,247 @@
+package tests
+
+import (
+	"encoding/json"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A guestCase runs one guest program from tests/guests in every mode, and checks the outcome
+// the same way in each: the native run proves the program and the expectations right.
+type guestCase struct {
+	name  string
+	guest string   // directory under tests/guests
+	args  []string // the guest's os.Args[1:]
+	env   []string // the guest's whole environment
+	mem   string   // --mem
+	cpus  int      // --cpus (natively, an affinity mask of as many CPUs)
+
+	nativeLimitAS int64             // see runSpec
+	timeout       time.Duration     // per run; 0 for defaultTimeout
+	skip          map[string]string // mode name -> why this case does not run in it
+
+	exit   int      // expected exit status
+	pass   bool     // stdout must end with the guest's "PASS" (see tests/guests/internal/check)
+	stdout []string // substrings stdout must hold
+	stderr []string // substrings stderr must hold
+	// sameStdout: stdout, less its "info:" lines (measurements), must equal the native run's.
+	sameStdout bool
+	// check, if set, checks more.
+	check func(t *testing.T, s runSpec, r result)
+}
+
+var guestCases = []guestCase{
+	{
+		name:  "hello",
+		guest: "hello",
+		// Arguments after IMAGE that look like morgana's own flags belong to the guest.
+		args:       []string{"plain", "with space", "", "ünïcödé ✓", "--mem", "1G", "-e", "X=Y", "--verbose"},
+		env:        []string{"FOO=bar", "EMPTY=", "WITH_EQUALS=a=b=c", "PATH=/nowhere"},
+		stdout:     []string{"hello on stdout"},
+		stderr:     []string{"hello on stderr"},
+		sameStdout: true,
+		check:      checkHello,
+	},
+	{name: "hello-no-env", guest: "hello", stdout: []string{"hello on stdout"}, sameStdout: true, check: checkHello},
+	{name: "stdout-bulk", guest: "hello", args: []string{"--bulk=3000000"}, sameStdout: true, check: checkBulk},
+	{name: "exit-1", guest: "hello", args: []string{"--exit=1"}, exit: 1},
+	{name: "exit-3", guest: "hello", args: []string{"--exit=3"}, exit: 3},
+	{name: "exit-42", guest: "exit", args: []string{"42"}, exit: 42},
+	{name: "exit-255", guest: "exit", args: []string{"255"}, exit: 255},
+	{name: "exit-from-goroutine", guest: "exit", args: []string{"7", "goroutine"}, exit: 7, cpus: 2},
+	{name: "gc-pressure", guest: "gcpressure", mem: "128M", pass: true, timeout: 2 * time.Minute},
+	{name: "sched", guest: "sched", pass: true, timeout: 2 * time.Minute},
+	{
+		name: "mutex-2cpus", guest: "mutex", cpus: 2, env: []string{"GOMAXPROCS=2"},
+		args: []string{"-want-cpus", "2"}, pass: true, timeout: 2 * time.Minute,
+	},
+	{name: "mutex-1cpu", guest: "mutex", cpus: 1, args: []string{"-want-cpus", "1"}, pass: true, timeout: 2 * time.Minute},
+	{
+		name: "recover", guest: "recover", pass: true, sameStdout: true,
+		stdout: []string{
+			`nil-read: recovered "runtime error: invalid memory address or nil pointer dereference"`,
+			`nil-call: recovered "runtime error: invalid memory address or nil pointer dereference"`,
+			`index: recovered "runtime error: index out of range [5] with length 3"`,
+		},
+	},
+	{
+		name: "panic", guest: "panic", exit: 2,
+		stdout: []string{"about to panic"},
+		stderr: []string{"panic: boom from the guest", "goroutine 1 [running]:", "main.explode()"},
+	},
+	{
+		name: "panic-gotraceback-crash", guest: "panic", env: []string{"GOTRACEBACK=crash"},
+		exit: 128 + 6, // SIGABRT
+		// With GOTRACEBACK=crash the header reads "goroutine 1 gp=0x... m=0 mp=0x... [running]:".
+		stderr: []string{"panic: boom from the guest", "goroutine 1 gp=", "[running]:", "main.explode()"},
+	},
+	{name: "preempt-tight-loop", guest: "preempt", env: []string{"GOMAXPROCS=1"}, pass: true},
+	{
+		name: "out-of-memory", guest: "oom", mem: "128M", args: []string{"-max", "2048"},
+		// Natively, Go needs some 600 MiB of address space to start; 1 GiB runs out at ~350 MiB.
+		nativeLimitAS: 1 << 30,
+		timeout:       2 * time.Minute,
+		exit:          2,
+		stdout:        []string{"info: 0 MiB live"},
+		// Natively the runtime fails reserving address space ("fatal error: out of memory");
+		// in a VM, committing it ("fatal error: runtime: out of memory").
+		check: func(t *testing.T, _ runSpec, r result) {
+			if !outOfMemory.MatchString(r.stderr) {
+				t.Errorf("stderr lacks Go's %q", outOfMemory)
+			}
+		},
+	},
+	{name: "clock", guest: "clock", pass: true, check: checkClock},
+}
+
+var outOfMemory = regexp.MustCompile(`(?m)^fatal error: (runtime: )?out of memory$`)
+
+func TestGuests(t *testing.T) {
+	for _, c := range guestCases {
+		t.Run(c.name, func(t *testing.T) {
+			var native *result
+			for _, m := range modes {
+				t.Run(m.name, func(t *testing.T) {
+					if why, ok := c.skip[m.name]; ok {
+						t.Skip(why)
+					}
+					m.ready(t)
+					s := c.spec(buildGuest(t, c.guest))
+					r := runIn(t, m, s)
+					c.verify(t, s, r)
+					if m.name == "native" {
+						native = &r
+					} else if c.sameStdout && native != nil {
+						if got, want := withoutInfo(r.stdout), withoutInfo(native.stdout); got != want {
+							t.Errorf("stdout differs from the native run's:\n--- %s ---\n%s\n--- native ---\n%s", m.name, tail(got, 2000), tail(want, 2000))
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+func (c *guestCase) spec(image string) runSpec {
+	return runSpec{
+		image: image, args: c.args, env: c.env, mem: c.mem, cpus: c.cpus,
+		nativeLimitAS: c.nativeLimitAS, timeout: c.timeout,
+	}
+}
+
+func (c *guestCase) verify(t *testing.T, s runSpec, r result) {
+	t.Helper()
+	if r.exit != c.exit {
+		t.Errorf("exit status %d, want %d", r.exit, c.exit)
+	}
+	for _, want := range c.stdout {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q", want)
+		}
+	}
+	for _, want := range c.stderr {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q", want)
+		}
+	}
+	if c.pass {
+		checkPassed(t, r)
+	}
+	if c.check != nil {
+		c.check(t, s, r)
+	}
+}
+
+// checkPassed checks the output of a guest that uses package check: no FAIL line, and PASS last.
+func checkPassed(t *testing.T, r result) {
+	t.Helper()
+	lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
+	for _, l := range lines {
+		if strings.HasPrefix(l, "FAIL") {
+			t.Errorf("guest reported %s", l)
+		}
+	}
+	if lines[len(lines)-1] != "PASS" {
+		t.Errorf("guest did not end with PASS (last line %q)", lines[len(lines)-1])
+	}
+}
+
+// withoutInfo drops the "info:" lines, which hold measurements that differ from run to run.
+func withoutInfo(s string) string {
+	lines := strings.SplitAfter(s, "\n")
+	return strings.Join(slices.DeleteFunc(lines, func(l string) bool { return strings.HasPrefix(l, "info:") }), "")
+}
+
+// checkHello checks that the guest saw exactly its arguments and environment.
+func checkHello(t *testing.T, s runSpec, r result) {
+	t.Helper()
+	wantArgs := append([]string{s.image}, s.args...)
+	wantEnv := append([]string{}, s.env...)
+	var gotArgs, gotEnv []string
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if v, ok := strings.CutPrefix(l, "args: "); ok {
+			if err := json.Unmarshal([]byte(v), &gotArgs); err != nil {
+				t.Errorf("bad args line %q: %v", l, err)
+			}
+		}
+		if v, ok := strings.CutPrefix(l, "env: "); ok {
+			if err := json.Unmarshal([]byte(v), &gotEnv); err != nil {
+				t.Errorf("bad env line %q: %v", l, err)
+			}
+		}
+	}
+	if !slices.Equal(gotArgs, wantArgs) {
+		t.Errorf("os.Args = %q, want %q", gotArgs, wantArgs)
+	}
+	if !slices.Equal(gotEnv, wantEnv) {
+		t.Errorf("os.Environ() = %q, want exactly %q", gotEnv, wantEnv)
+	}
+	if strings.Contains(r.stdout, "on stderr") || strings.Contains(r.stderr, "on stdout") {
+		t.Errorf("stdout and stderr are mixed up")
+	}
+}
+
+// checkBulk checks the pattern that `hello --bulk=N` writes (see tests/guests/hello).
+func checkBulk(t *testing.T, s runSpec, r result) {
+	t.Helper()
+	n, _ := strconv.Atoi(strings.TrimPrefix(s.args[0], "--bulk="))
+	lines := strings.Split(r.stdout, "\n")
+	var bulk string
+	for _, l := range lines {
+		if len(l) > len(bulk) {
+			bulk = l
+		}
+	}
+	if len(bulk) != n {
+		t.Fatalf("bulk output has %d bytes, want %d", len(bulk), n)
+	}
+	for i := 0; i < n; i++ {
+		if want := 'a' + byte(i%23); bulk[i] != want {
+			t.Fatalf("bulk output byte %d is %q, want %q", i, bulk[i], want)
+		}
+	}
+}
+
+// checkClock checks that the guest's wall clock was within a second of the host's while it ran.
+func checkClock(t *testing.T, s runSpec, r result) {
+	t.Helper()
+	var ns int64
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if v, ok := strings.CutPrefix(l, "now_unix_nano: "); ok {
+			ns, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	if ns == 0 {
+		t.Fatalf("no now_unix_nano line")
+	}
+	guest := time.Unix(0, ns)
+	lo, hi := r.start.Add(-time.Second), r.start.Add(r.duration+time.Second)
+	if guest.Before(lo) || guest.After(hi) {
+		t.Errorf("guest wall clock %v is not within 1s of the host's [%v, %v]", guest, r.start, r.start.Add(r.duration))
+	}
+	t.Logf("guest wall clock %v after the host started it", guest.Sub(r.start))
+}
