@@ -17,6 +17,7 @@ type Config struct {
 	Stdout    io.Writer
 	Stderr    io.Writer
 	Log       *slog.Logger // monitor diagnostics; nil discards them
+	Trace     io.Writer    // if set, one line per system call, as strace prints
 }
 
 // Error is an error of the monitor itself, not of the guest: a bad image,

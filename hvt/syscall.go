@@ -145,6 +145,9 @@ func (t *thread) syscall() bool {
 	start := time.Now()
 	v, out := h(t, &a)
 	t.vm.stats.call(nr, time.Since(start))
+	if t.vm.cfg.Trace != nil {
+		t.trace(nr, &a, v, start)
+	}
 	switch out {
 	case resume:
 		r = t.regs()
@@ -157,4 +160,19 @@ func (t *thread) syscall() bool {
 		return false
 	}
 	return true
+}
+
+// trace prints one system call: time since boot, thread, call, arguments,
+// result, and the time the monitor spent on it.
+func (t *thread) trace(nr int, a *args, v uint64, start time.Time) {
+	name := fmt.Sprint("syscall_", nr)
+	if e, ok := abi.Lookup(nr); ok {
+		name = e.Name
+	}
+	res := fmt.Sprintf("%#x", v)
+	if e := -int64(v); e > 0 && e < 4096 {
+		res = "-1 " + unix.ErrnoName(unix.Errno(e))
+	}
+	fmt.Fprintf(t.vm.cfg.Trace, "%10.6f [%d] %s(%#x, %#x, %#x, %#x) = %s <%v>\n",
+		start.Sub(t.vm.start).Seconds(), t.tid, name, a[0], a[1], a[2], a[3], res, time.Since(start).Round(time.Microsecond))
 }

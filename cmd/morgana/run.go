@@ -11,10 +11,12 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/morgana-os/morgana/elfimage"
+	"github.com/morgana-os/morgana/hostproc"
 	"github.com/morgana-os/morgana/hvt"
 )
 
-func runCmd(argv []string) int {
+func runCmd(args []string) int {
 	fs := flag.NewFlagSet("morgana run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	mem := sizeFlag(256 << 20)
@@ -23,8 +25,9 @@ func runCmd(argv []string) int {
 	cpus := fs.Int("cpus", 1, "vCPUs the guest may use at once")
 	fs.Var(&env, "e", "set an environment variable KEY=VALUE in the guest (repeatable)")
 	verbose := fs.Bool("verbose", false, "log what the monitor does on stderr")
-	mode := fs.String("mode", "hvt", "isolation: hvt (KVM)")
-	if err := fs.Parse(argv); err != nil {
+	trace := fs.Bool("trace", false, "print every system call of the guest on stderr, as strace does")
+	mode := fs.String("mode", "hvt", "isolation: hvt (a KVM virtual machine) or unix (a plain host process, for development)")
+	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			fs.SetOutput(os.Stdout)
 			fmt.Println("usage: morgana run [flags] IMAGE [ARGS...]")
@@ -36,8 +39,8 @@ func runCmd(argv []string) int {
 	if fs.NArg() < 1 {
 		return fail(fmt.Errorf("run: no image given (usage: morgana run [flags] IMAGE [ARGS...])"))
 	}
-	if *mode != "hvt" {
-		return fail(fmt.Errorf("--mode %s: only hvt is available", *mode))
+	if *mode != "hvt" && *mode != "unix" {
+		return fail(fmt.Errorf("--mode %s: want hvt or unix", *mode))
 	}
 	for _, kv := range env {
 		if !strings.Contains(kv, "=") {
@@ -49,6 +52,17 @@ func runCmd(argv []string) int {
 	if err != nil {
 		return fail(err)
 	}
+	guestArgv := append([]string{fs.Arg(0)}, fs.Args()[1:]...)
+	if *mode == "unix" {
+		if err := checkImage(image); err != nil {
+			return fail(err)
+		}
+		status, err := hostproc.Run(hostproc.Config{Image: image, Argv: guestArgv, Env: env, CPUs: *cpus})
+		if err != nil {
+			return fail(err)
+		}
+		return status
+	}
 	logLevel := slog.LevelWarn
 	if *verbose {
 		logLevel = slog.LevelInfo
@@ -56,12 +70,15 @@ func runCmd(argv []string) int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
 	cfg := hvt.Config{
 		Image:     image,
-		Argv:      append([]string{fs.Arg(0)}, fs.Args()[1:]...),
+		Argv:      guestArgv,
 		Env:       env,
 		Mem:       uint64(mem),
 		CPUs:      *cpus,
 		KVMDevice: os.Getenv("MORGANA_KVM_DEVICE"),
 		Log:       log,
+	}
+	if *trace {
+		cfg.Trace = os.Stderr
 	}
 	vm, err := hvt.New(cfg)
 	if err != nil {
@@ -94,5 +111,12 @@ func errNotExist(err error) error {
 	if os.IsNotExist(err) {
 		return fmt.Errorf("no such file or directory")
 	}
+	return err
+}
+
+// checkImage applies hvt's checks in the other modes too, so that an image
+// that runs in unix mode is one that boots in a VM.
+func checkImage(path string) error {
+	_, err := elfimage.Open(path)
 	return err
 }
