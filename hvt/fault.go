@@ -197,7 +197,7 @@ func (vm *VM) report(t *thread, ctx *kvm.Regs, what string, err error) {
 			{"r12", ctx.R12}, {"r13", ctx.R13}, {"r14", ctx.R14}, {"r15", ctx.R15},
 			{"rip", ctx.RIP}, {"rflags", ctx.RFLAGS}}
 		for i, r := range regs {
-			fmt.Fprintf(&b, "  %-6s %#018x", r.n, r.v)
+			fmt.Fprintf(&b, "  %-6s 0x%016x", r.n, r.v)
 			if i%4 == 3 {
 				b.WriteByte('\n')
 			}

@@ -126,7 +126,7 @@ func (t *thread) nextSignal() (int, siginfo) {
 		case act.handler == sigIgn, act.handler == sigDfl && ignoredByDefault(sig):
 			continue
 		case act.handler == sigDfl:
-			go vm.killedBy(sig)
+			vm.killedBy(sig) // before the guest can run on
 			return 0, siginfo{}
 		}
 		return sig, info

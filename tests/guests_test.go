@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -32,6 +33,12 @@ type guestCase struct {
 	sameStdout bool
 	// check, if set, checks more.
 	check func(t *testing.T, s runSpec, r result)
+	// monitorCheck, if set, checks more in the monitor modes only (what the monitor itself
+	// prints).
+	monitorCheck func(t *testing.T, s runSpec, r result)
+	// during, if set, acts on the run while it runs (signal it once it is ready), before the
+	// test waits for it to end.
+	during func(t *testing.T, r *running)
 }
 
 var guestCases = []guestCase{
@@ -96,6 +103,37 @@ var guestCases = []guestCase{
 		},
 	},
 	{name: "clock", guest: "clock", pass: true, check: checkClock},
+	{
+		// A fault nothing handles: the guest puts SIGSEGV back to SIG_DFL behind the runtime's
+		// back and dereferences nil. Killed by SIGSEGV natively; in a VM, the monitor reports
+		// where, once, and exits as the kernel would.
+		name: "crash-sigsegv", guest: "crash", exit: 128 + 11,
+		stdout:       []string{"ok: about to dereference nil in main.crashHere"},
+		check:        checkCrash,
+		monitorCheck: checkCrashReport,
+	},
+	{
+		// A SIGTERM from the host, sent to the process the test started (in a VM, the monitor),
+		// reaches the guest's os/signal.Notify.
+		name: "sigterm-notify", guest: "sigterm", during: signalWhenReady(syscall.SIGTERM),
+		pass: true, sameStdout: true, stdout: []string{"ready\n", "got terminated\n"},
+	},
+	{
+		// Without Notify, the runtime's default action for SIGTERM kills the guest with it.
+		name: "sigterm-default", guest: "sigterm", args: []string{"default"}, during: signalWhenReady(syscall.SIGTERM),
+		exit: 128 + 15, sameStdout: true,
+		check: func(t *testing.T, _ runSpec, r result) {
+			if r.stdout != "ready\n" {
+				t.Errorf("stdout is %q, want just %q", r.stdout, "ready\n")
+			}
+		},
+	},
+	// kill and tgkill to the guest itself, caught with os/signal.Notify.
+	{name: "self-signal", guest: "selfsignal", pass: true, sameStdout: true},
+	{
+		name: "self-signal-2cpus", guest: "selfsignal", cpus: 2, env: []string{"GOMAXPROCS=2"},
+		pass: true, sameStdout: true,
+	},
 }
 
 var outOfMemory = regexp.MustCompile(`(?m)^fatal error: (runtime: )?out of memory$`)
@@ -111,8 +149,12 @@ func TestGuests(t *testing.T) {
 					}
 					m.ready(t)
 					s := c.spec(buildGuest(t, c.guest))
-					r := runIn(t, m, s)
-					c.verify(t, s, r)
+					run := startIn(t, m, s)
+					if c.during != nil {
+						c.during(t, run)
+					}
+					r := run.wait()
+					c.verify(t, m, s, r)
 					if m.name == "native" {
 						native = &r
 					} else if c.sameStdout && native != nil {
@@ -133,7 +175,7 @@ func (c *guestCase) spec(image string) runSpec {
 	}
 }
 
-func (c *guestCase) verify(t *testing.T, s runSpec, r result) {
+func (c *guestCase) verify(t *testing.T, m mode, s runSpec, r result) {
 	t.Helper()
 	if r.exit != c.exit {
 		t.Errorf("exit status %d, want %d", r.exit, c.exit)
@@ -153,6 +195,9 @@ func (c *guestCase) verify(t *testing.T, s runSpec, r result) {
 	}
 	if c.check != nil {
 		c.check(t, s, r)
+	}
+	if c.monitorCheck != nil && m.monitor {
+		c.monitorCheck(t, s, r)
 	}
 }
 

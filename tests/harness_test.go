@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -134,5 +135,107 @@ func TestQuoteArgs(t *testing.T) {
 	want := `/bin/x plain 'with space' '' 'it'\''s' --a=b,c`
 	if got != want {
 		t.Errorf("quoteArgs = %s, want %s", got, want)
+	}
+}
+
+func TestRunnerWaitForAndSignal(t *testing.T) {
+	sh := testenv.MustHaveCommand(t, "sh")
+	start := func(script string) *running {
+		return startCmd(t, 30*time.Second, func(ctx context.Context) *exec.Cmd { return exec.CommandContext(ctx, sh, "-c", script) })
+	}
+
+	// The signal goes to the process started, once it says it is ready, and not before: a
+	// TERM before the trap is set would kill sh with status 143.
+	r := start(`sleep 0.2; trap 'echo got TERM; exit 0' TERM; echo ready; while :; do sleep 0.05; done`)
+	if !r.waitFor("ready\n") {
+		t.Fatalf("waitFor did not see ready")
+	}
+	if err := r.signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("signal: %v", err)
+	}
+	if res := r.wait(); res.exit != 0 || !strings.Contains(res.stdout, "got TERM") {
+		t.Errorf("exit %d, stdout %q; want 0 and the trap's message", res.exit, res.stdout)
+	}
+	if err := r.signal(syscall.SIGTERM); err == nil {
+		t.Errorf("signal after the end did not fail")
+	}
+
+	// waitFor gives up when the process ends without the line.
+	r = start(`echo something else`)
+	if r.waitFor("ready\n") {
+		t.Errorf("waitFor saw a line that was never printed")
+	}
+	if res := r.wait(); res.exit != 0 {
+		t.Errorf("exit %d, want 0", res.exit)
+	}
+}
+
+func TestRunnerAbandonedRun(t *testing.T) {
+	sh := testenv.MustHaveCommand(t, "sh")
+	// A test that fails between startCmd and wait, long before the run's timeout: its cleanup
+	// must kill the process group at once and log the output.
+	rec := &recorder{TB: t}
+	done := make(chan struct{})
+	var pid int
+	go func() {
+		defer close(done)
+		r := startCmd(rec, time.Hour, func(ctx context.Context) *exec.Cmd {
+			return exec.CommandContext(ctx, sh, "-c", "echo partial output; sleep 600 & echo bg=$!; sleep 600")
+		})
+		pid = r.cmd.Process.Pid
+		if !r.waitFor("bg=") {
+			rec.Errorf("waitFor did not see bg=")
+		}
+		rec.Fatalf("the test gave up")
+	}()
+	<-done
+	start := time.Now()
+	for _, f := range rec.cleanups {
+		f()
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the cleanups took %v", d)
+	}
+	logs := strings.Join(rec.logs, "\n")
+	if !strings.Contains(logs, "partial output") {
+		t.Errorf("the output of the abandoned run was not logged: %q", logs)
+	}
+	m := regexp.MustCompile(`bg=(\d+)`).FindStringSubmatch(logs)
+	if m == nil {
+		t.Fatalf("no bg= line in %q", logs)
+	}
+	bg, _ := strconv.Atoi(m[1])
+	deadline := time.Now().Add(5 * time.Second)
+	for alive(pid) || alive(bg) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the abandoned run (sh %d, background sleep %d) outlived its test", pid, bg)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestRunnerWaitForTimesOut(t *testing.T) {
+	sh := testenv.MustHaveCommand(t, "sh")
+	// A guest that never says it is ready: waitFor returns at the run's timeout, and wait
+	// reports the TIMEOUT.
+	rec := &recorder{TB: t}
+	done := make(chan struct{})
+	var saw bool
+	go func() {
+		defer close(done)
+		r := startCmd(rec, time.Second, func(ctx context.Context) *exec.Cmd { return exec.CommandContext(ctx, sh, "-c", "sleep 600") })
+		saw = r.waitFor("ready")
+		r.wait()
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("waitFor and wait did not return within 30s of a 1s timeout")
+	}
+	for _, f := range rec.cleanups {
+		f()
+	}
+	if saw || !strings.Contains(rec.fatal, "TIMEOUT") {
+		t.Errorf("waitFor = %v, fatal %q; want false and a TIMEOUT", saw, rec.fatal)
 	}
 }

@@ -148,13 +148,19 @@ func hostCPUList(t testing.TB, n int) string {
 // finds no files, natively as in a VM).
 func runIn(t testing.TB, m mode, s runSpec) result {
 	t.Helper()
+	return startIn(t, m, s).wait()
+}
+
+// startIn starts s in mode m, as runIn does, and returns without waiting for it to end.
+func startIn(t testing.TB, m mode, s runSpec) *running {
+	t.Helper()
 	if s.dir == "" {
 		s.dir = t.TempDir()
 	}
 	if s.timeout == 0 {
 		s.timeout = defaultTimeout
 	}
-	return runCmd(t, s.timeout, func(ctx context.Context) *exec.Cmd {
+	return startCmd(t, s.timeout, func(ctx context.Context) *exec.Cmd {
 		cmd := m.command(t, ctx, s)
 		cmd.Dir = s.dir
 		if m.monitor {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,26 +49,45 @@ type result struct {
 // eat the host's memory; the rest is counted and dropped.
 const maxOutput = 64 << 20
 
+// capWriter keeps what a process writes, up to maxOutput. It may be read while the process
+// runs (see running.waitFor); wrote, if not nil, gets a token after each write.
 type capWriter struct {
+	mu      sync.Mutex
 	buf     bytes.Buffer
 	dropped int
+	wrote   chan struct{}
 }
 
 func (w *capWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
 	n := len(p)
 	if room := maxOutput - w.buf.Len(); len(p) > room {
 		w.dropped += len(p) - room
 		p = p[:room]
 	}
 	w.buf.Write(p)
+	w.mu.Unlock()
+	select {
+	case w.wrote <- struct{}{}:
+	default:
+	}
 	return n, nil
 }
 
 func (w *capWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.dropped > 0 {
 		return w.buf.String() + fmt.Sprintf("\n[... %d more bytes dropped]", w.dropped)
 	}
 	return w.buf.String()
+}
+
+// contains reports whether what was written so far holds s.
+func (w *capWriter) contains(s string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return bytes.Contains(w.buf.Bytes(), []byte(s))
 }
 
 // runCmd runs the command that newCmd makes for a context, in a process group of its own, and
@@ -76,47 +96,120 @@ func (w *capWriter) String() string {
 // output are logged.
 func runCmd(t testing.TB, timeout time.Duration, newCmd func(context.Context) *exec.Cmd) result {
 	t.Helper()
+	return startCmd(t, timeout, newCmd).wait()
+}
+
+// running is a command that startCmd started and wait has not yet waited for: what a test
+// uses to act on a run while it runs (waitFor a line, then signal it).
+type running struct {
+	t       testing.TB
+	cmd     *exec.Cmd
+	line    string // the command line, for messages
+	timeout time.Duration
+	ctx     context.Context
+	cancel  context.CancelFunc
+
+	stdout, stderr *capWriter
+	start          time.Time
+
+	done chan struct{} // closed once the process has been waited for; then:
+	err  error         // what Wait returned
+	end  time.Time     // when Wait returned
+}
+
+// startCmd is runCmd's first half: it starts the command under the same rules (own process
+// group, the group killed at timeout, output logged if t fails) and returns at once. Whatever
+// happens to the test, the process is killed and reaped by t's cleanup at the latest.
+func startCmd(t testing.TB, timeout time.Duration, newCmd func(context.Context) *exec.Cmd) *running {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
 	cmd := newCmd(ctx)
-	var stdout, stderr capWriter
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	r := &running{
+		t: t, cmd: cmd, line: quoteArgs(cmd.Args), timeout: timeout, ctx: ctx, cancel: cancel,
+		stdout: &capWriter{wrote: make(chan struct{}, 1)}, stderr: &capWriter{},
+		done: make(chan struct{}),
+	}
+	cmd.Stdout, cmd.Stderr = r.stdout, r.stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	// A grandchild that keeps the pipes open must not keep Wait waiting.
 	cmd.WaitDelay = 5 * time.Second
 
-	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String(), start: start, duration: time.Since(start)}
-	line := quoteArgs(cmd.Args)
+	r.start = time.Now()
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("run %s: %v", r.line, err)
+	}
+	go func() {
+		r.err = cmd.Wait()
+		r.end = time.Now()
+		close(r.done)
+	}()
 	t.Cleanup(func() {
+		// A test that ended between start and wait (a Fatalf) leaves no process behind.
+		cancel()
+		<-r.done
 		if t.Failed() {
+			stdout, stderr := r.stdout.String(), r.stderr.String()
 			t.Logf("run: %s\n--- stdout (%d bytes) ---\n%s\n--- stderr (%d bytes) ---\n%s",
-				line, len(r.stdout), headTail(r.stdout, 3000), len(r.stderr), headTail(r.stderr, 3000))
+				r.line, len(stdout), headTail(stdout, 3000), len(stderr), headTail(stderr, 3000))
 		}
 	})
-	if ctx.Err() == context.DeadlineExceeded {
-		t.Fatalf("TIMEOUT: killed after %v: %s", timeout, line)
+	return r
+}
+
+// waitFor waits until the command's stdout holds s and reports whether it did: false when the
+// command ended first, or was killed at its timeout (wait then says which).
+func (r *running) waitFor(s string) bool {
+	for !r.stdout.contains(s) {
+		select {
+		case <-r.stdout.wrote:
+		case <-r.done:
+			return r.stdout.contains(s)
+		}
+	}
+	return true
+}
+
+// signal sends sig to the process started, not to its group: natively the guest itself (the
+// wrappers prlimit and taskset exec it), in a monitor mode the monitor.
+func (r *running) signal(sig syscall.Signal) error {
+	select {
+	case <-r.done:
+		return fmt.Errorf("signal %v: the process has ended", sig)
+	default:
+	}
+	return r.cmd.Process.Signal(sig)
+}
+
+// wait is runCmd's second half: it waits for the command to end and returns what it left.
+func (r *running) wait() result {
+	t := r.t
+	t.Helper()
+	<-r.done
+	defer r.cancel()
+	res := result{stdout: r.stdout.String(), stderr: r.stderr.String(), start: r.start, duration: r.end.Sub(r.start)}
+	if r.ctx.Err() == context.DeadlineExceeded {
+		t.Fatalf("TIMEOUT: killed after %v: %s", r.timeout, r.line)
 	}
 	var exitErr *exec.ExitError
 	switch {
-	case err == nil:
-		r.exit = 0
-	case errors.As(err, &exitErr):
+	case r.err == nil:
+		res.exit = 0
+	case errors.As(r.err, &exitErr):
 		ws := exitErr.Sys().(syscall.WaitStatus)
 		if ws.Signaled() {
-			r.exit = 128 + int(ws.Signal())
+			res.exit = 128 + int(ws.Signal())
 		} else {
-			r.exit = ws.ExitStatus()
+			res.exit = ws.ExitStatus()
 		}
 	default:
-		t.Fatalf("run %s: %v", line, err)
+		t.Fatalf("run %s: %v", r.line, r.err)
 	}
 	if _, bench := t.(*testing.B); !bench { // a benchmark would log every iteration
-		t.Logf("%s: exit %d in %v", line, r.exit, r.duration.Round(time.Millisecond))
+		t.Logf("%s: exit %d in %v", r.line, res.exit, res.duration.Round(time.Millisecond))
 	}
-	return r
+	return res
 }
 
 // quoteArgs renders a command line for a shell.

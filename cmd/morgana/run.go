@@ -80,13 +80,14 @@ func runCmd(args []string) int {
 	if *trace {
 		cfg.Trace = os.Stderr
 	}
+	// Listen before the guest starts, so no early signal kills the monitor.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	vm, err := hvt.New(cfg)
 	if err != nil {
 		return fail(err)
 	}
 	defer vm.Close()
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	go func() {
 		for s := range sigs {
 			vm.Signal(s.(syscall.Signal))
