@@ -109,9 +109,8 @@ func New(cfg Config) (_ *VM, err error) {
 	if vm.image, err = elfimage.Open(cfg.Image); err != nil {
 		return nil, err
 	}
-	if need := vm.image.MemSize() + stackSize + minMem; cfg.Mem < need {
-		return nil, fmt.Errorf("--mem %s is too small for %s: it needs at least %s",
-			formatSize(cfg.Mem), cfg.Image, formatSize(roundUp(need, 1<<20)))
+	if err := CheckMem(vm.image, cfg.Mem); err != nil {
+		return nil, err
 	}
 	if err := vm.openKVM(); err != nil {
 		return nil, err
@@ -262,6 +261,16 @@ func (vm *VM) stopped() bool {
 // Signal sends a process-directed signal to the guest, as kill(2) from
 // the host would.
 func (vm *VM) Signal(sig unix.Signal) { vm.queueProcessSignal(int(sig)) }
+
+// CheckMem reports whether mem bytes can hold image and a Go runtime's
+// start-up.
+func CheckMem(image *elfimage.Image, mem uint64) error {
+	if need := image.MemSize() + stackSize + minMem; mem < need {
+		return fmt.Errorf("--mem %s is too small for %s: it needs at least %s",
+			formatSize(mem), image.Path, formatSize(roundUp(need, 1<<20)))
+	}
+	return nil
+}
 
 func roundUp(v, to uint64) uint64 { return (v + to - 1) &^ (to - 1) }
 

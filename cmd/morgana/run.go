@@ -54,7 +54,7 @@ func runCmd(args []string) int {
 	}
 	guestArgv := append([]string{fs.Arg(0)}, fs.Args()[1:]...)
 	if *mode == "unix" {
-		if err := checkImage(image); err != nil {
+		if err := checkImage(image, uint64(mem), *cpus); err != nil {
 			return fail(err)
 		}
 		status, err := hostproc.Run(hostproc.Config{Image: image, Argv: guestArgv, Env: env, CPUs: *cpus})
@@ -115,9 +115,15 @@ func errNotExist(err error) error {
 	return err
 }
 
-// checkImage applies hvt's checks in the other modes too, so that an image
-// that runs in unix mode is one that boots in a VM.
-func checkImage(path string) error {
-	_, err := elfimage.Open(path)
-	return err
+// checkImage applies hvt's checks in the other modes too, so that a command
+// line that runs in unix mode is one that boots in a VM.
+func checkImage(path string, mem uint64, cpus int) error {
+	if cpus < 1 || cpus > 64 {
+		return fmt.Errorf("--cpus %d: must be between 1 and 64", cpus)
+	}
+	im, err := elfimage.Open(path)
+	if err != nil {
+		return err
+	}
+	return hvt.CheckMem(im, mem)
 }
