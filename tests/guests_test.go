@@ -43,6 +43,16 @@ type guestCase struct {
 
 var guestCases = []guestCase{
 	{
+		// What a unikernel must not do is refused, visibly, in the VM...
+		name: "forbidden-refused", guest: "forbidden", args: []string{"-want", "refused"}, pass: true,
+		skip: map[string]string{"native": "a host process may do these things", "unix": "unix mode is a plain host process"},
+	},
+	{
+		// ...and is allowed to a host process: the difference is the sandbox.
+		name: "forbidden-allowed", guest: "forbidden", args: []string{"-want", "allowed"}, pass: true,
+		skip: map[string]string{"hvt": "the VM refuses these things"},
+	},
+	{
 		name:  "hello",
 		guest: "hello",
 		// Arguments after IMAGE that look like morgana's own flags belong to the guest.
