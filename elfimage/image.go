@@ -5,6 +5,9 @@ import (
 	"io"
 	"os"
 	rdebug "runtime/debug"
+	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // Prot is the access a segment's pages get in the guest. The bits have the
@@ -55,8 +58,10 @@ type Image struct {
 
 	GoVersion string // e.g. "go1.26.3", from debug/buildinfo; "" if unknown
 
-	syms  []symbol   // ELF function symbols, sorted by address
-	lines *lineTable // Go pc-line table, nil if absent
+	syms     []symbol // ELF function symbols, sorted by address
+	symsOnce sync.Once
+	loadSyms func() []symbol // reads syms on first use, when set
+	lines    *lineTable      // Go pc-line table, nil if absent
 }
 
 // Open reads and validates the guest image at path.
@@ -77,7 +82,30 @@ func Open(path string) (*Image, error) {
 		}
 		return nil, &Error{Path: path, Kind: ErrNotELF, Detail: what}
 	}
+	if fi.Size() > 0 && fi.Size() <= MaxSize {
+		// Map the file rather than read it: the segments are then copied
+		// once, from the page cache into guest memory, when the monitor
+		// loads them. The mapping lives as long as the Image.
+		if b, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_PRIVATE); err == nil {
+			return Parse(path, mapped(b), fi.Size())
+		}
+	}
 	return Parse(path, f, fi.Size())
+}
+
+// mapped is a file mapped into memory; Parse takes segment bytes from it
+// without copying.
+type mapped []byte
+
+func (m mapped) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off >= int64(len(m)) {
+		return 0, io.EOF
+	}
+	n := copy(p, m[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
 }
 
 // Parse reads and validates a guest image of size bytes from r; name is
@@ -100,9 +128,17 @@ func Parse(name string, r io.ReaderAt, size int64) (*Image, error) {
 	ef, sectErr := openSections(name, r, size, h)
 	var syms []symbol
 	var bi *rdebug.BuildInfo
+	var lazy func() []symbol
 	if ef != nil {
-		syms = loadSymbols(ef, size)
 		bi = readBuildInfo(ef, r)
+		_, inMemory := r.(mapped)
+		if inMemory && setting(bi, "CGO_ENABLED") == "0" {
+			// No cgo to look for, and the file stays mapped: the
+			// symbols wait for a crash report that may never come.
+			lazy = func() []symbol { return loadSymbols(ef, size) }
+		} else {
+			syms = loadSymbols(ef, size)
+		}
 	}
 	if err := checkOrigin(name, r, size, h, progs, bi, syms); err != nil {
 		return nil, err
@@ -118,20 +154,26 @@ func Parse(name string, r io.ReaderAt, size int64) (*Image, error) {
 		return nil, err
 	}
 	im := &Image{
-		Path:  name,
-		Entry: h.entry,
-		Phdr:  phdrAddr(h, progs, loads),
-		Phent: uint64(h.phentsize),
-		Phnum: uint64(h.phnum),
-		syms:  syms,
+		Path:     name,
+		Entry:    h.entry,
+		Phdr:     phdrAddr(h, progs, loads),
+		Phent:    uint64(h.phentsize),
+		Phnum:    uint64(h.phnum),
+		syms:     syms,
+		loadSyms: lazy,
 	}
 	if bi != nil {
 		im.GoVersion = bi.GoVersion
 	}
 	for _, l := range loads {
-		data := make([]byte, l.filesz) // bounded: inside the file, at most MaxSize
-		if _, err := r.ReadAt(data, int64(l.off)); err != nil {
-			return nil, readErr(name, l.String(), err)
+		var data []byte
+		if m, ok := r.(mapped); ok {
+			data = m[l.off : l.off+l.filesz : l.off+l.filesz] // inside the file: checked
+		} else {
+			data = make([]byte, l.filesz) // bounded: inside the file, at most MaxSize
+			if _, err := r.ReadAt(data, int64(l.off)); err != nil {
+				return nil, readErr(name, l.String(), err)
+			}
 		}
 		im.Segments = append(im.Segments, Segment{Vaddr: l.vaddr, Memsz: l.memsz, Data: data, Prot: protOf(l.flags)})
 	}

@@ -48,6 +48,11 @@ func hasSymbol(syms []symbol, name string) bool {
 // crash reports. It searches the ELF function symbols and, for a stripped
 // binary, falls back to the function names in Go's pc-line table.
 func (im *Image) Symbolize(pc uint64) (fn string, off uint64, ok bool) {
+	im.symsOnce.Do(func() {
+		if im.loadSyms != nil {
+			im.syms = im.loadSyms()
+		}
+	})
 	syms := im.syms
 	i := sort.Search(len(syms), func(i int) bool { return syms[i].addr > pc }) - 1
 	if i >= 0 {
