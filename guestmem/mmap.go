@@ -122,12 +122,12 @@ func (as *AddressSpace) Mprotect(addr, length uint64, prot Prot) error {
 	}
 	as.mu.Lock()
 	defer as.mu.Unlock()
-	if !as.vmas.covered(start, end) {
-		return unix.ENOMEM
+	vs, err := as.mapped(start, end, unix.EACCES)
+	if err != nil {
+		return err
 	}
-	i, j := as.vmas.span(start, end)
-	for _, v := range as.vmas.list[i:j] {
-		if v.Locked || (prot&ProtExec != 0 && (v.Prot&ProtExec == 0 || prot&ProtWrite != 0)) {
+	for _, v := range vs {
+		if prot&ProtExec != 0 && (v.Prot&ProtExec == 0 || prot&ProtWrite != 0) {
 			return unix.EACCES
 		}
 	}
@@ -160,11 +160,25 @@ func (as *AddressSpace) Mprotect(addr, length uint64, prot Prot) error {
 		as.pt.set(va, next)
 	}
 	as.phys.Free(freed)
-	vs := as.vmas.list[i:j]
 	name := vs[0].Name
 	as.vmas.remove(start, end)
 	as.vmas.insert(VMA{Start: start, End: end, Prot: prot, Name: name})
 	return nil
+}
+
+// mapped returns the areas covering [start, end): ENOMEM if there is a
+// hole, and lockedErr if the monitor owns any of them.
+func (as *AddressSpace) mapped(start, end uint64, lockedErr error) ([]VMA, error) {
+	if !as.vmas.covered(start, end) {
+		return nil, unix.ENOMEM
+	}
+	i, j := as.vmas.span(start, end)
+	for _, v := range as.vmas.list[i:j] {
+		if v.Locked {
+			return nil, lockedErr
+		}
+	}
+	return as.vmas.list[i:j], nil
 }
 
 // DontNeed gives the memory behind [addr, addr+length) back, as
@@ -177,14 +191,8 @@ func (as *AddressSpace) DontNeed(addr, length uint64) error {
 	}
 	as.mu.Lock()
 	defer as.mu.Unlock()
-	if !as.vmas.covered(start, end) {
-		return unix.ENOMEM
-	}
-	i, j := as.vmas.span(start, end)
-	for _, v := range as.vmas.list[i:j] {
-		if v.Locked {
-			return unix.EINVAL
-		}
+	if _, err := as.mapped(start, end, unix.EINVAL); err != nil {
+		return err
 	}
 	as.unbind(start, end)
 	return nil

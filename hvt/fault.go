@@ -83,7 +83,9 @@ func (t *thread) exception(vec int) bool {
 	le.PutUint64(raw[8:], entry.rip)
 	le.PutUint64(raw[24:], entry.rflags)
 	le.PutUint64(raw[32:], entry.rsp)
-	r.RDI, r.RSI, r.RDX, r.RAX = entry.rdi, entry.rsi, entry.rdx, 0
+	rsp := r.RSP // the ring-0 stub's stack, where the frame is
+	entry.enter(r)
+	r.RSP = rsp
 	t.markDirty()
 	return true
 }

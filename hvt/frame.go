@@ -53,6 +53,13 @@ type trapInfo struct{ trapno, err, cr2 uint64 }
 // handlerEntry is the register state that enters a signal handler.
 type handlerEntry struct{ rip, rsp, rflags, rdi, rsi, rdx uint64 }
 
+// enter sets the handler's stack and arguments in r; how RIP and RFLAGS
+// are set depends on where the vCPU stopped.
+func (e handlerEntry) enter(r *kvm.Regs) {
+	r.RSP = e.rsp
+	r.RDI, r.RSI, r.RDX, r.RAX = e.rdi, e.rsi, e.rdx, 0
+}
+
 // setupFrame writes the signal frame for sig interrupting ctx on the
 // thread's stack (or alternate stack) and returns how to enter the
 // handler. If the frame cannot be written, the guest dies of SIGSEGV, as on

@@ -2,6 +2,8 @@ package hvt
 
 import (
 	"golang.org/x/sys/unix"
+
+	"github.com/morgana-os/morgana/kvm"
 )
 
 // Signal numbers and flags of Linux x86-64.
@@ -143,25 +145,17 @@ func (vm *VM) killedBy(sig int) {
 }
 
 // deliverAtSyscall delivers a pending signal as the system call returns:
-// the syscall stub returns through RCX, so pointing RCX at the handler is
-// all it takes.
+// the syscall stub returns through RCX (and SYSRETQ takes RFLAGS from R11),
+// so pointing those at the handler is all it takes.
 func (t *thread) deliverAtSyscall() {
-	t.vm.mu.Lock()
-	sig, info := t.nextSignal()
-	t.vm.mu.Unlock()
-	if sig == 0 {
-		return
-	}
 	r := t.regs()
 	ctx := *r
 	ctx.RIP, ctx.RFLAGS = r.RCX, r.R11
-	entry, ok := t.setupFrame(sig, info, &ctx, trapInfo{})
-	if !ok {
-		return
+	if e, ok := t.takeSignal(&ctx); ok {
+		r.RCX, r.R11 = e.rip, e.rflags
+		e.enter(r)
+		t.markDirty()
 	}
-	r.RCX, r.R11, r.RSP = entry.rip, entry.rflags, entry.rsp
-	r.RDI, r.RSI, r.RDX, r.RAX = entry.rdi, entry.rsi, entry.rdx, 0
-	t.markDirty()
 }
 
 // deliverAsync delivers a pending signal to a thread that was running
@@ -172,18 +166,22 @@ func (t *thread) deliverAsync() {
 	if inStub(r.RIP) {
 		return
 	}
+	ctx := *r
+	if e, ok := t.takeSignal(&ctx); ok {
+		r.RIP, r.RFLAGS = e.rip, e.rflags
+		e.enter(r)
+		t.markDirty()
+	}
+}
+
+// takeSignal dequeues the next deliverable signal and writes its frame
+// for the interrupted context ctx.
+func (t *thread) takeSignal(ctx *kvm.Regs) (handlerEntry, bool) {
 	t.vm.mu.Lock()
 	sig, info := t.nextSignal()
 	t.vm.mu.Unlock()
 	if sig == 0 {
-		return
+		return handlerEntry{}, false
 	}
-	ctx := *r
-	entry, ok := t.setupFrame(sig, info, &ctx, trapInfo{})
-	if !ok {
-		return
-	}
-	r.RIP, r.RFLAGS, r.RSP = entry.rip, entry.rflags, entry.rsp
-	r.RDI, r.RSI, r.RDX, r.RAX = entry.rdi, entry.rsi, entry.rdx, 0
-	t.markDirty()
+	return t.setupFrame(sig, info, ctx, trapInfo{})
 }
