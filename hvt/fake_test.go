@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/morgana-os/morgana/guestmem"
+	"github.com/morgana-os/morgana/kvm"
 )
 
 // newFakeVM builds the parts of a VM the system-call handlers use, without
@@ -31,7 +32,10 @@ func newFakeVM(t *testing.T) *VM {
 }
 
 func (vm *VM) fakeThread(tid int) *thread {
-	th := &thread{vm: vm, tid: tid, intr: make(chan struct{}, 1)}
+	// A vCPU with a kvm_run page in ordinary memory and no file: enough
+	// for the registers and for kicks, not for ioctls.
+	cpu := &kvm.VCPU{Run: new(kvm.Run)}
+	th := &thread{vm: vm, tid: tid, cpu: cpu, intr: make(chan struct{}, 1)}
 	th.altstack.flags = ssDisable
 	vm.threads[tid] = th
 	return th
