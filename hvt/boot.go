@@ -29,7 +29,11 @@ func (vm *VM) mapKernel() error {
 	if err := vm.as.MapFixed(userStubVA, userStubVA+guestmem.PageSize, guestmem.ProtRead|guestmem.ProtExec, "[stub]", true); err != nil {
 		return err
 	}
-	return vm.as.Load(userStubVA, x86.SyscallStubUser)
+	if err := vm.as.MapFixed(sigtabVA, sigtabVA+guestmem.PageSize, guestmem.ProtRead, "[sigactions]", true); err != nil {
+		return err
+	}
+	vm.sigtab = vm.as.PhysicalAt(vm.as.Translate(sigtabVA)&x86.PTEAddr, guestmem.PageSize)
+	return vm.as.Load(userStubVA, x86.SigactionStub(userStubVA, sigtabVA))
 }
 
 // kernelPage maps a fresh supervisor page at va and returns its host view.

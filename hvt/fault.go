@@ -61,6 +61,9 @@ func (t *thread) exception(vec int) bool {
 		if bound || t.spuriousFault(trap.cr2, f.ErrorCode) {
 			return true
 		}
+		if f.RIP&^0xfff == userStubVA && x86.SigactionFault(f.RIP-userStubVA) {
+			return t.sigactionEFAULT(r, raw, f)
+		}
 	}
 	t.spurious = 0
 	info, ok := faultSignal(vec, trap, f.RIP)
@@ -86,6 +89,25 @@ func (t *thread) exception(vec int) bool {
 	rsp := r.RSP // the ring-0 stub's stack, where the frame is
 	entry.enter(r)
 	r.RSP = rsp
+	t.markDirty()
+	return true
+}
+
+// sigactionEFAULT completes an rt_sigaction the syscall stub answered
+// itself, whose oact the guest may not write: the call fails with EFAULT,
+// as it would in the monitor. The stub had pushed RFLAGS and RBX.
+func (t *thread) sigactionEFAULT(r *kvm.Regs, raw []byte, f x86.ExceptionFrame) bool {
+	saved := make([]byte, 16)
+	if err := t.vm.as.CopyIn(saved, f.RSP); err != nil {
+		t.vm.crashAt(t, r, fmt.Errorf("rt_sigaction stub lost its stack at %#x", f.RSP))
+		return false
+	}
+	le := binary.LittleEndian
+	flags := le.Uint64(saved[8:])
+	r.RBX, r.R11, r.RAX = le.Uint64(saved), flags, errno(unix.EFAULT)
+	le.PutUint64(raw[8:], r.RCX)                   // return to the caller
+	le.PutUint64(raw[24:], 0x202|flags&rflagsUser) // with its flags
+	le.PutUint64(raw[32:], f.RSP+16)               // and its stack
 	t.markDirty()
 	return true
 }

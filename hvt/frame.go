@@ -142,7 +142,7 @@ func (t *thread) setupFrame(sig int, info siginfo, ctx *kvm.Regs, trap trapInfo)
 	}
 	t.sigmask &^= unblockable
 	if act.flags&saResethand != 0 {
-		vm.signals[sig] = sigaction{}
+		vm.setAction(sig, sigaction{})
 	}
 	vm.mu.Unlock()
 	return handlerEntry{

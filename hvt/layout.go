@@ -9,6 +9,9 @@ import "github.com/morgana-os/morgana/guestmem"
 const (
 	// userStubVA is the user page holding the PVM syscall stub.
 	userStubVA = 0x7fff_ffff_e000
+	// sigtabVA is the read-only mirror of the signal actions that the PVM
+	// syscall stub answers rt_sigaction reads from (x86.SigactionStub).
+	sigtabVA = 0x7fff_ffff_c000
 	// vdsoVA is the vDSO's data page, followed by its ELF image.
 	vdsoVA = 0x7fff_fffc_0000
 	// stackTop is the top of the initial thread's stack.

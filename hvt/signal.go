@@ -1,9 +1,13 @@
 package hvt
 
 import (
+	"sync/atomic"
+	"unsafe"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/morgana-os/morgana/kvm"
+	"github.com/morgana-os/morgana/x86"
 )
 
 // Signal numbers and flags of Linux x86-64.
@@ -71,6 +75,26 @@ func ignoredByDefault(sig int) bool {
 		return true
 	}
 	return false
+}
+
+// setAction sets the action of sig, here and in the guest's mirror, which
+// the PVM syscall stub reads under its sequence lock. Caller holds vm.mu.
+func (vm *VM) setAction(sig int, act sigaction) {
+	vm.signals[sig] = act
+	if vm.sigtab == nil {
+		return
+	}
+	seq := (*uint32)(unsafe.Pointer(&vm.sigtab[x86.SigTableSeq]))
+	atomic.AddUint32(seq, 1)
+	i := (sig - 1) * 8
+	for _, w := range []struct {
+		off int
+		v   uint64
+	}{{x86.SigTableHandler, act.handler}, {x86.SigTableFlags, act.flags},
+		{x86.SigTableRestorer, act.restorer}, {x86.SigTableMask, act.mask}} {
+		atomic.StoreUint64((*uint64)(unsafe.Pointer(&vm.sigtab[w.off+i])), w.v)
+	}
+	atomic.AddUint32(seq, 1)
 }
 
 // queueThreadSignal makes sig pending for t (tgkill) and kicks t.

@@ -29,7 +29,7 @@ func sysRtSigaction(t *thread, a *args) (uint64, outcome) {
 	t.vm.mu.Lock()
 	prev := t.vm.signals[sig]
 	if act != 0 {
-		t.vm.signals[sig] = next
+		t.vm.setAction(int(sig), next)
 	}
 	t.vm.mu.Unlock()
 	if oact != 0 {

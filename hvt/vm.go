@@ -52,6 +52,7 @@ type VM struct {
 	procPend uint64 // process-directed pending signals
 
 	signals sigactions
+	sigtab  []byte // the guest's read-only mirror of signals (see setAction)
 	futexes futexTable
 	files   fileTable
 	stats   stats

@@ -42,6 +42,7 @@ type guestCase struct {
 }
 
 var guestCases = []guestCase{
+	{name: "sigaction-reads", guest: "sigaction", pass: true, sameStdout: true},
 	{
 		// What a unikernel must not do is refused, visibly, in the VM...
 		name: "forbidden-refused", guest: "forbidden", args: []string{"-want", "refused"}, pass: true,

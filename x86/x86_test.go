@@ -91,3 +91,45 @@ func TestStubsDecode(t *testing.T) {
 		}
 	}
 }
+
+// The rt_sigaction fast path decodes fully, reaches the table it was given,
+// marks exactly its four stores to oact as the fault range, and ends in the
+// ordinary doorbell.
+func TestSigactionStub(t *testing.T) {
+	const stub, table = 0x7fff_ffff_e000, 0x7fff_ffff_c000
+	code := SigactionStub(stub, table)
+	stores, tableRefs := 0, 0
+	var last []string
+	for off := 0; off < len(code); {
+		inst, err := x86asm.Decode(code[off:], 64)
+		if err != nil {
+			t.Fatalf("offset %d: %v", off, err)
+		}
+		s := inst.String()
+		if inst.Op == x86asm.LEA {
+			if m, ok := inst.Args[1].(x86asm.Mem); ok && m.Base == x86asm.RIP &&
+				uint64(int64(stub)+int64(off+inst.Len)+int64(int32(m.Disp))) == table {
+				tableRefs++
+			}
+		}
+		if inst.Op == x86asm.MOV {
+			if m, ok := inst.Args[0].(x86asm.Mem); ok && m.Base == x86asm.RDX {
+				stores++
+				if !SigactionFault(uint64(off)) {
+					t.Errorf("store %q at %d is outside the fault range", s, off)
+				}
+			}
+		}
+		last = append(last, s)
+		off += inst.Len
+	}
+	if stores != 4 || tableRefs != 1 {
+		t.Errorf("%d stores to oact, %d references to the table; want 4 and 1", stores, tableRefs)
+	}
+	if n := len(last); n < 2 || last[n-2] != "OUT 0xe0, AL" || last[n-1] != "JMP RCX" {
+		t.Errorf("stub does not end in the doorbell: %q", last[max(0, len(last)-2):])
+	}
+	if SigactionFault(0) {
+		t.Error("the entry is in the fault range")
+	}
+}
