@@ -45,7 +45,7 @@ var Table = []Syscall{
 	{SysMprotect, "mprotect", Partial, "any change that does not add execute permission (EACCES)"},
 	{SysMunmap, "munmap", Supported, "frames go back to the pool and their memory to the host"},
 	{SysBrk, "brk", Partial, "no program break: always returns 0, so allocators fall back to mmap"},
-	{SysRtSigaction, "rt_sigaction", Supported, "SA_SIGINFO, SA_ONSTACK, SA_RESTORER, SA_NODEFER, SA_RESETHAND; SIGKILL and SIGSTOP EINVAL"},
+	{SysRtSigaction, "rt_sigaction", Supported, "SA_SIGINFO, SA_ONSTACK, SA_RESTORER, SA_NODEFER, SA_RESETHAND; setting SIGKILL or SIGSTOP EINVAL. On PVM, reads (act NULL) are answered by the syscall stub from a read-only mirror of the table, without an exit"},
 	{SysRtSigprocmask, "rt_sigprocmask", Supported, "per thread"},
 	{SysRtSigreturn, "rt_sigreturn", Supported, "restores registers, FPU state, mask and alternate stack from the frame"},
 	{SysIoctl, "ioctl", Refused, "ENOTTY"},
