@@ -16,6 +16,9 @@ func TestTableSorted(t *testing.T) {
 			t.Errorf("%s listed twice", s.Name)
 		}
 		seen[s.Name] = true
+		if (s.Status == Refused) != (s.Errno != 0) {
+			t.Errorf("%s: status %s with errno %d: refused calls, and only they, have an errno", s.Name, s.Status, s.Errno)
+		}
 		if s.Status != Supported && s.Notes == "" {
 			t.Errorf("%s is %s but says nothing about what it does", s.Name, s.Status)
 		}
