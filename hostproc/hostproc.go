@@ -22,6 +22,8 @@ type Config struct {
 	Argv  []string // argv[0] included
 	Env   []string // the whole environment
 	CPUs  int      // the process may run on this many host CPUs (0: all)
+	// ExtraFiles are passed on as descriptors 3, 4, ...
+	ExtraFiles []*os.File
 }
 
 // forwarded are the signals passed on to the guest process, as docker run
@@ -38,6 +40,8 @@ func Run(cfg Config) (int, error) {
 		Stdin:  os.Stdin,
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
+
+		ExtraFiles: cfg.ExtraFiles,
 	}
 	if cmd.Env == nil {
 		cmd.Env = []string{}

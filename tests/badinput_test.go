@@ -67,13 +67,13 @@ var badInputCases = []badInputCase{
 		},
 	},
 	{
-		name: "no-kvm-device", skip: noKVMInUnix, hints: []string{"/nonexistent/kvm"},
+		name: "no-kvm-device", skip: noKVM, hints: []string{"/nonexistent/kvm"},
 		spec: func(t *testing.T) runSpec {
 			return runSpec{image: buildGuest(t, "hello"), monitorEnv: []string{testenv.KVMDeviceEnv + "=/nonexistent/kvm"}}
 		},
 	},
 	{
-		name: "kvm-device-not-kvm", skip: noKVMInUnix, hints: []string{os.DevNull, "kvm"},
+		name: "kvm-device-not-kvm", skip: noKVM, hints: []string{os.DevNull, "kvm"},
 		spec: func(t *testing.T) runSpec {
 			return runSpec{image: buildGuest(t, "hello"), monitorEnv: []string{testenv.KVMDeviceEnv + "=" + os.DevNull}}
 		},
@@ -195,4 +195,4 @@ func buildStaticCgo(t *testing.T) string {
 	return path
 }
 
-var noKVMInUnix = map[string]string{"unix": "unix mode does not use KVM"}
+var noKVM = map[string]string{"unix": "unix mode does not use KVM", "spt": "spt mode does not use KVM"}

@@ -18,8 +18,7 @@ import (
 // A mode is a way to run a guest program: a column of every case table. "native" runs the ELF
 // directly on the host and is the reference: it proves the guest program itself is right, and
 // gives the output the other modes must reproduce. The monitor modes run it through
-// `morgana run`: hvt in a VM, unix as a plain process; spt is planned and will be added here,
-// not copied into each test.
+// `morgana run`: hvt in a VM, spt as a process under a seccomp filter, unix as a plain process.
 type mode struct {
 	name string
 	// monitor is true for modes that run the guest through morgana (the bad-input and CLI
@@ -35,8 +34,8 @@ type mode struct {
 var modes = []mode{
 	{name: "native", ready: selected("native"), command: nativeCommand},
 	monitorMode("hvt", testenv.MustHaveKVM),
+	monitorMode("spt", nil, "--mode=spt"),
 	monitorMode("unix", nil, "--mode=unix"),
-	// Planned, one line: monitorMode("spt", nil, "--mode=spt").
 }
 
 // selected returns a ready function that skips t unless the mode is among those that

@@ -10,6 +10,9 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
+
+	"github.com/morgana-os/morgana/spt"
 )
 
 // exitMonitor is the status of a failure of the monitor itself.
@@ -35,6 +38,13 @@ func main() {
 		status = runCmd(os.Args[2:])
 	case "build":
 		status = buildCmd(os.Args[2:])
+	case spt.ExecCommand: // morgana's own child in spt mode: never returns on success
+		mem, err := strconv.ParseUint(argAt(2), 10, 64)
+		if err != nil || argAt(3) != "--" || len(os.Args) < 5 {
+			status = fail(fmt.Errorf("%s: bad arguments", spt.ExecCommand))
+			break
+		}
+		status = fail(spt.Exec(mem, os.Args[4:], os.Environ()))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:
@@ -42,6 +52,14 @@ func main() {
 		status = exitMonitor
 	}
 	os.Exit(status)
+}
+
+// argAt returns os.Args[i], or "" past the end.
+func argAt(i int) string {
+	if i < len(os.Args) {
+		return os.Args[i]
+	}
+	return ""
 }
 
 // fail prints one line for an error of the monitor and returns 125.

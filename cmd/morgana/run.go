@@ -14,6 +14,7 @@ import (
 	"github.com/morgana-os/morgana/elfimage"
 	"github.com/morgana-os/morgana/hostproc"
 	"github.com/morgana-os/morgana/hvt"
+	"github.com/morgana-os/morgana/spt"
 )
 
 func runCmd(args []string) int {
@@ -26,7 +27,7 @@ func runCmd(args []string) int {
 	fs.Var(&env, "e", "set an environment variable KEY=VALUE in the guest (repeatable)")
 	verbose := fs.Bool("verbose", false, "log what the monitor does on stderr")
 	trace := fs.Bool("trace", false, "print every system call of the guest on stderr, as strace does")
-	mode := fs.String("mode", "hvt", "isolation: hvt (a KVM virtual machine) or unix (a plain host process, for development)")
+	mode := fs.String("mode", "hvt", "isolation: hvt (a KVM virtual machine), spt (a host process under a seccomp filter) or unix (a plain host process, for development)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			fs.SetOutput(os.Stdout)
@@ -39,8 +40,8 @@ func runCmd(args []string) int {
 	if fs.NArg() < 1 {
 		return fail(fmt.Errorf("run: no image given (usage: morgana run [flags] IMAGE [ARGS...])"))
 	}
-	if *mode != "hvt" && *mode != "unix" {
-		return fail(fmt.Errorf("--mode %s: want hvt or unix", *mode))
+	if *mode != "hvt" && *mode != "unix" && *mode != "spt" {
+		return fail(fmt.Errorf("--mode %s: want hvt, spt or unix", *mode))
 	}
 	for _, kv := range env {
 		if !strings.Contains(kv, "=") {
@@ -53,11 +54,20 @@ func runCmd(args []string) int {
 		return fail(err)
 	}
 	guestArgv := append([]string{fs.Arg(0)}, fs.Args()[1:]...)
-	if *mode == "unix" {
+	if *mode != "hvt" {
 		if err := checkImage(image, uint64(mem), *cpus); err != nil {
 			return fail(err)
 		}
-		status, err := hostproc.Run(hostproc.Config{Image: image, Argv: guestArgv, Env: env, CPUs: *cpus})
+		pc := hostproc.Config{Image: image, Argv: guestArgv, Env: env, CPUs: *cpus}
+		run := hostproc.Run
+		if *mode == "spt" {
+			self, err := os.Executable()
+			if err != nil {
+				return fail(fmt.Errorf("spt: find morgana itself: %w", err))
+			}
+			run = func(c hostproc.Config) (int, error) { return spt.Run(self, c, uint64(mem)) }
+		}
+		status, err := run(pc)
 		if err != nil {
 			return fail(err)
 		}

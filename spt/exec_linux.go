@@ -1,0 +1,77 @@
+package spt
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/morgana-os/morgana/hostproc"
+)
+
+// ExecCommand is the hidden morgana subcommand that runs in the child.
+const ExecCommand = "__spt-exec"
+
+// Run starts image under the filter and waits for it, as hostproc.Run does
+// for an unconfined process. self is the morgana binary; mem bounds the
+// image's data (RLIMIT_DATA: its writable private memory), so that, as in a
+// VM, a guest that outgrows it sees mmap fail with ENOMEM.
+func Run(self string, cfg hostproc.Config, mem uint64) (int, error) {
+	img, err := os.Open(cfg.Image)
+	if err != nil {
+		return 0, fmt.Errorf("spt: %w", err)
+	}
+	defer img.Close()
+	child := cfg
+	child.Image = self
+	child.Argv = append([]string{self, ExecCommand, strconv.FormatUint(mem, 10), "--"}, cfg.Argv...)
+	child.ExtraFiles = []*os.File{img} // becomes ImageFD
+	return hostproc.Run(child)
+}
+
+// Exec is the child's side: limit memory, lock the process down and become
+// the image. It returns only on failure.
+func Exec(mem uint64, argv, env []string) error {
+	if err := unix.Setrlimit(unix.RLIMIT_DATA, &unix.Rlimit{Cur: mem, Max: mem}); err != nil {
+		return fmt.Errorf("spt: limit memory to %d bytes: %w", mem, err)
+	}
+	rules, err := Rules(os.Getpid())
+	if err != nil {
+		return err
+	}
+	raw, err := Program(rules)
+	if err != nil {
+		return err
+	}
+	unix.CloseOnExec(ImageFD)
+	if err := Lock(raw); err != nil {
+		return err
+	}
+	argvp, err := cStrings(argv)
+	if err != nil {
+		return err
+	}
+	envp, err := cStrings(env)
+	if err != nil {
+		return err
+	}
+	empty, _ := unix.BytePtrFromString("")
+	_, _, e := unix.Syscall6(unix.SYS_EXECVEAT, ImageFD, uintptr(unsafe.Pointer(empty)),
+		uintptr(unsafe.Pointer(&argvp[0])), uintptr(unsafe.Pointer(&envp[0])), unix.AT_EMPTY_PATH, 0)
+	return fmt.Errorf("spt: exec image: %w", e)
+}
+
+// cStrings is a NULL-terminated array of C strings.
+func cStrings(ss []string) ([]*byte, error) {
+	out := make([]*byte, 0, len(ss)+1)
+	for _, s := range ss {
+		p, err := unix.BytePtrFromString(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return append(out, nil), nil
+}

@@ -1,0 +1,117 @@
+package spt
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/morgana-os/morgana/abi"
+)
+
+// The filter runs here in x/net/bpf's interpreter on seccomp_data built
+// by hand: every rule is checked without loading anything into a kernel.
+func TestFilter(t *testing.T) {
+	const pid = 4242
+	rules, err := Rules(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := Program(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) > 4096 {
+		t.Fatalf("%d instructions, more than seccomp's 4096", len(raw))
+	}
+	insts, ok := bpf.Disassemble(raw)
+	if !ok {
+		t.Fatal("the program does not disassemble")
+	}
+	vm, err := bpf.NewVM(insts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errno := func(e abi.Errno) uint32 { return retErrno | uint32(e) }
+	const rw, rwx = unix.PROT_READ | unix.PROT_WRITE, unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC
+	anon := uint64(unix.MAP_PRIVATE | unix.MAP_ANONYMOUS)
+	threads := uint64(unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND | unix.CLONE_THREAD | unix.CLONE_SYSVSEM | unix.CLONE_SETTLS)
+	tests := []struct {
+		name string
+		arch uint32
+		nr   int
+		args []uint64
+		want uint32
+	}{
+		{"write", unix.AUDIT_ARCH_X86_64, abi.SysWrite, []uint64{1, 0, 5}, retAllow},
+		{"anonymous rw mmap", unix.AUDIT_ARCH_X86_64, abi.SysMmap, []uint64{0, 4096, rw, anon}, retAllow},
+		{"executable mmap", unix.AUDIT_ARCH_X86_64, abi.SysMmap, []uint64{0, 4096, rwx, anon}, errno(abi.EACCES)},
+		{"file mmap", unix.AUDIT_ARCH_X86_64, abi.SysMmap, []uint64{0, 4096, rw, unix.MAP_PRIVATE, 3}, errno(abi.EACCES)},
+		{"mprotect exec", unix.AUDIT_ARCH_X86_64, abi.SysMprotect, []uint64{0x1000, 4096, rwx}, errno(abi.EACCES)},
+		{"mprotect rw", unix.AUDIT_ARCH_X86_64, abi.SysMprotect, []uint64{0x1000, 4096, rw}, retAllow},
+		{"thread", unix.AUDIT_ARCH_X86_64, abi.SysClone, []uint64{threads}, retAllow},
+		{"vfork-style clone", unix.AUDIT_ARCH_X86_64, abi.SysClone, []uint64{unix.CLONE_VM | unix.CLONE_VFORK | uint64(unix.SIGCHLD)}, errno(abi.EPERM)},
+		{"kill self", unix.AUDIT_ARCH_X86_64, abi.SysKill, []uint64{pid, 15}, retAllow},
+		{"kill group 0", unix.AUDIT_ARCH_X86_64, abi.SysKill, []uint64{0, 15}, retAllow},
+		{"kill other", unix.AUDIT_ARCH_X86_64, abi.SysKill, []uint64{1, 9}, errno(abi.EPERM)},
+		{"kill pid+2^32", unix.AUDIT_ARCH_X86_64, abi.SysKill, []uint64{pid | 1<<32, 9}, errno(abi.EPERM)},
+		{"tgkill self", unix.AUDIT_ARCH_X86_64, abi.SysTgkill, []uint64{pid, pid + 1, 23}, retAllow},
+		{"tgkill other", unix.AUDIT_ARCH_X86_64, abi.SysTgkill, []uint64{1, 1, 9}, errno(abi.EPERM)},
+		{"exec the image", unix.AUDIT_ARCH_X86_64, abi.SysExecveat, []uint64{ImageFD, 0, 0, 0, unix.AT_EMPTY_PATH}, retAllow},
+		{"exec by path", unix.AUDIT_ARCH_X86_64, abi.SysExecveat, []uint64{uint64(0xffffff9c), 0, 0, 0, 0}, errno(abi.EACCES)},
+		{"exec another fd", unix.AUDIT_ARCH_X86_64, abi.SysExecveat, []uint64{4, 0, 0, 0, unix.AT_EMPTY_PATH}, errno(abi.EACCES)},
+		{"execve", unix.AUDIT_ARCH_X86_64, abi.SysExecve, nil, errno(abi.EACCES)},
+		{"openat", unix.AUDIT_ARCH_X86_64, abi.SysOpenat, nil, errno(abi.ENOENT)},
+		{"socket", unix.AUDIT_ARCH_X86_64, abi.SysSocket, nil, errno(abi.EACCES)},
+		{"ptrace", unix.AUDIT_ARCH_X86_64, abi.SysPtrace, nil, errno(abi.EPERM)},
+		{"brk", unix.AUDIT_ARCH_X86_64, abi.SysBrk, nil, errno(abi.ENOMEM)},
+		{"unlisted (bpf)", unix.AUDIT_ARCH_X86_64, 321, nil, errno(abi.ENOSYS)},
+		{"x32 ABI", unix.AUDIT_ARCH_X86_64, 0x40000000 | abi.SysWrite, nil, errno(abi.ENOSYS)},
+		{"i386 ABI", unix.AUDIT_ARCH_I386, 4, nil, retKill},
+	}
+	for _, tt := range tests {
+		// seccomp loads 32-bit words in the host's byte order, x/net/bpf's
+		// interpreter in network order: put each word where the kernel
+		// would, in the order the interpreter reads.
+		data := make([]byte, 64)
+		be := binary.BigEndian
+		be.PutUint32(data[dataNr:], uint32(tt.nr))
+		be.PutUint32(data[dataArch:], tt.arch)
+		for i, a := range tt.args {
+			be.PutUint32(data[dataArgs+8*i:], uint32(a))
+			be.PutUint32(data[dataArgs+8*i+4:], uint32(a>>32))
+		}
+		got, err := vm.Run(data)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if uint32(got) != tt.want {
+			t.Errorf("%s: filter returns %#x, want %#x", tt.name, got, tt.want)
+		}
+	}
+}
+
+// Every call of the table has a rule, and nothing else has.
+func TestRulesCoverTable(t *testing.T) {
+	rules, err := Rules(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules) != len(abi.Table) {
+		t.Errorf("%d rules for %d calls", len(rules), len(abi.Table))
+	}
+	for _, s := range abi.Table {
+		r, ok := rules[s.Nr]
+		if !ok {
+			t.Errorf("%s has no rule", s.Name)
+		}
+		if s.Nr == abi.SysExecveat { // the one exec, of the image
+			continue
+		}
+		if s.Status == abi.Refused && (r.deny != s.Errno || len(r.allow) != 0) {
+			t.Errorf("%s: refused with %d in the table, rule %+v", s.Name, s.Errno, r)
+		}
+	}
+}
