@@ -48,6 +48,7 @@ const (
 	EACCES Errno = 13
 	EINVAL Errno = 22
 	ENOTTY Errno = 25
+	ENOMEM Errno = 12
 	ENOSYS Errno = 38
 )
 
