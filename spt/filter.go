@@ -152,11 +152,14 @@ func block(r rule) []bpf.Instruction {
 	return append(out, deny)
 }
 
-// Lock sets no_new_privs and loads the filter on every thread of the
-// calling process.
+// Lock sets no_new_privs, applies Landlock where the kernel has it, and
+// loads the filter on every thread of the calling process.
 func Lock(raw []bpf.RawInstruction) error {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("spt: no_new_privs: %w", err)
+	}
+	if _, err := landlock(); err != nil {
+		return err
 	}
 	filter := make([]unix.SockFilter, len(raw))
 	for i, r := range raw {
