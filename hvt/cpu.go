@@ -77,9 +77,8 @@ func (vm *VM) setupCPU(cpu *kvm.VCPU, id int) error {
 	if err != nil {
 		return err
 	}
-	code := kvm.Segment{Limit: 0xffffffff, Selector: x86.UserCS, Type: 11, Present: 1, DPL: 3, S: 1, L: 1, G: 1}
-	data := kvm.Segment{Limit: 0xffffffff, Selector: x86.UserDS, Type: 3, Present: 1, DPL: 3, S: 1, DB: 1, G: 1}
-	s.CS = code
+	s.CS = userCode
+	data := userData
 	s.SS, s.DS, s.ES, s.FS, s.GS = data, data, data, data, data
 	s.TR = kvm.Segment{Base: tss, Limit: x86.TSSLimit, Selector: x86.TSSSel, Type: 11, Present: 1}
 	s.LDT = kvm.Segment{Type: 2, Present: 1, Unusable: 1}

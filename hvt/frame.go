@@ -189,6 +189,10 @@ func sysRtSigreturn(t *thread, _ *args) (uint64, outcome) {
 		vm.crash(t, fmt.Errorf("rt_sigreturn: %w", err))
 		return 0, stopped
 	}
+	if err := vm.platform.leaveStub(t.cpu); err != nil {
+		vm.crash(t, fmt.Errorf("rt_sigreturn: %w", err))
+		return 0, stopped
+	}
 	if le.Uint64(mc[184:]) != 0 {
 		if err := t.cpu.SetXSAVE(&xs); err != nil {
 			vm.crashSignal(t, int(unix.SIGSEGV), &r, fmt.Errorf("rt_sigreturn: FPU state refused: %w", err))

@@ -3,6 +3,7 @@ package hvt
 import (
 	"os"
 
+	"github.com/morgana-os/morgana/kvm"
 	"github.com/morgana-os/morgana/x86"
 )
 
@@ -68,3 +69,27 @@ func (p Platform) doorbellPorts() []uint16 {
 	}
 	return nil
 }
+
+// leaveStub puts a vCPU that stopped in the syscall stub back in ring 3,
+// for a return that rewrites every register (rt_sigreturn), which the
+// stub's own return through RCX and R11 cannot do. On PVM the stub runs in
+// ring 3 already (and PVM refuses privilege changes through
+// KVM_SET_SREGS); with hardware virtualization it runs in ring 0, so the
+// code and stack segments are set to the user's.
+func (p Platform) leaveStub(cpu *kvm.VCPU) error {
+	if p == PVM {
+		return nil
+	}
+	s, err := cpu.Sregs()
+	if err != nil {
+		return err
+	}
+	s.CS, s.SS = userCode, userData
+	return cpu.SetSregs(&s)
+}
+
+// The flat 64-bit user code and data segments, as Linux's GDT has them.
+var (
+	userCode = kvm.Segment{Limit: 0xffffffff, Selector: x86.UserCS, Type: 11, Present: 1, DPL: 3, S: 1, L: 1, G: 1}
+	userData = kvm.Segment{Limit: 0xffffffff, Selector: x86.UserDS, Type: 3, Present: 1, DPL: 3, S: 1, DB: 1, G: 1}
+)

@@ -101,7 +101,9 @@ func (t *thread) setContext(req cloneReq) error {
 // the parent's clone returns.
 func (t *thread) revive(req cloneReq) bool {
 	r := t.regs()
+	stub := r.RIP // the pending doorbell must complete where it is
 	*r = req.regs
+	r.RIP = stub
 	r.RCX, r.R11 = req.regs.RIP, req.regs.RFLAGS
 	t.markDirty()
 	if req.tls {

@@ -42,6 +42,7 @@ type guestCase struct {
 }
 
 var guestCases = []guestCase{
+	{name: "thread-exit-and-reuse", guest: "threadexit", cpus: 2, pass: true},
 	{name: "sigaction-reads", guest: "sigaction", pass: true, sameStdout: true},
 	{
 		// What a unikernel must not do is refused, visibly, in the VM...
