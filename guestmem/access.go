@@ -133,6 +133,16 @@ func (as *AddressSpace) Translate(va uint64) uint64 {
 	return as.pt.Lookup(va &^ (PageSize - 1))
 }
 
+// HostPage returns the host view of the frame mapped at va, whatever the
+// page's protection (the monitor's own pages included), or nil.
+func (as *AddressSpace) HostPage(va uint64) []byte {
+	pte := as.Translate(va)
+	if pte&x86.PTEPresent == 0 {
+		return nil
+	}
+	return as.PhysicalAt(pte&x86.PTEAddr, PageSize)
+}
+
 // PhysicalAt returns the host view of n bytes of guest-physical memory at
 // gpa, or nil if out of range.
 func (as *AddressSpace) PhysicalAt(gpa, n uint64) []byte {

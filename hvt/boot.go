@@ -32,7 +32,7 @@ func (vm *VM) mapKernel() error {
 	if err := vm.as.MapFixed(sigtabVA, sigtabVA+guestmem.PageSize, guestmem.ProtRead, "[sigactions]", true); err != nil {
 		return err
 	}
-	vm.sigtab = vm.as.PhysicalAt(vm.as.Translate(sigtabVA)&x86.PTEAddr, guestmem.PageSize)
+	vm.sigtab = vm.as.HostPage(sigtabVA)
 	return vm.as.Load(userStubVA, x86.SigactionStub(userStubVA, sigtabVA))
 }
 

@@ -6,10 +6,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/morgana-os/morgana/guestmem"
 	"github.com/morgana-os/morgana/kvm"
 	"github.com/morgana-os/morgana/vdso"
-	"github.com/morgana-os/morgana/x86"
 )
 
 // clock keeps the vDSO's data page: the map from the guest's TSC to time.
@@ -25,8 +23,7 @@ func (vm *VM) startClock(t *thread) error {
 	if err != nil || khz == 0 {
 		return fmt.Errorf("TSC frequency: %v", err)
 	}
-	pte := vm.as.Translate(vdsoVA)
-	page := vm.as.PhysicalAt(pte&x86.PTEAddr, guestmem.PageSize)
+	page := vm.as.HostPage(vdsoVA)
 	m := []kvm.MSR{{Index: kvm.MSRTSC}}
 	var mono, real unix.Timespec
 	unix.ClockGettime(unix.CLOCK_MONOTONIC, &mono)

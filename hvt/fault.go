@@ -165,11 +165,11 @@ func (vm *VM) kernelBytes(va, n uint64) []byte {
 	if va < kernelBase || va&4095+n > 4096 {
 		return nil
 	}
-	pte := vm.as.Translate(va)
-	if pte&x86.PTEPresent == 0 {
+	page := vm.as.HostPage(va)
+	if page == nil {
 		return nil
 	}
-	return vm.as.PhysicalAt(pte&x86.PTEAddr|va&4095, n)
+	return page[va&4095 : va&4095+n]
 }
 
 // crash ends the VM because of a state the monitor cannot turn into a

@@ -25,6 +25,13 @@ const (
 // SigactionFaultStart and SigactionFaultEnd, with the saved RBX and RFLAGS
 // on the stack: the monitor then completes the call with EFAULT.
 func SigactionStub(stubVA, tableVA uint64) []byte {
+	b, _ := sigactionStub(stubVA, tableVA)
+	return b
+}
+
+// sigactionStub assembles the stub and says where its parts are; the
+// layout does not depend on the addresses.
+func sigactionStub(stubVA, tableVA uint64) ([]byte, stubLayout) {
 	var b []byte
 	emit := func(bs ...byte) { b = append(b, bs...) }
 	// jcc32 emits a 6-byte conditional jump to the slow path, patched below.
@@ -97,19 +104,18 @@ func SigactionStub(stubVA, tableVA uint64) []byte {
 	for _, p := range restorePatches {
 		put(p, restore)
 	}
-	sigactionLayout = stubLayout{faultStart, faultEnd, slow}
-	return b
+	return b, stubLayout{faultStart, faultEnd, slow}
 }
 
 type stubLayout struct{ faultStart, faultEnd, slow int }
 
-var sigactionLayout stubLayout
+var sigactionLayout = func() stubLayout {
+	_, l := sigactionStub(0, 0)
+	return l
+}()
 
 // SigactionFault reports whether off (an offset into the stub page) is an
 // instruction of the fast path that writes to the guest's oact.
 func SigactionFault(off uint64) bool {
-	if sigactionLayout.slow == 0 {
-		SigactionStub(0, 0)
-	}
 	return off >= uint64(sigactionLayout.faultStart) && off < uint64(sigactionLayout.faultEnd)
 }
