@@ -23,12 +23,20 @@ if ! command -v go >/dev/null; then
 	exit 1
 fi
 
-# Commands the tests need, as command:debian-package. Add to this list, not elsewhere:
-# later network tests will need ip:iproute2 dig:dnsutils nsd:nsd nginx:nginx iperf3:iperf3.
+# Commands the tests need, as command:debian-package. Add to this list, not elsewhere.
 needed=(
 	prlimit:util-linux # native runs of the out-of-memory case
 	taskset:util-linux # native runs with --cpus
 	gcc:gcc            # the cgo bad-input case
+	ip:iproute2        # network namespaces, TAPs and bridges of the network tests
+	curl:curl          # HTTP peer
+	dig:dnsutils       # DNS peer
+	nsd:nsd            # the DNS server the DNS example is compared with
+	knotd:knot         # a second opinion where NSD and morgana disagree
+	dnsmasq:dnsmasq-base # DHCP server for the network tests
+	iperf3:iperf3      # TCP peer of the throughput tests
+	nginx:nginx-light  # HTTP reference server of the website tests
+	socat:socat        # UDP peer
 )
 
 missing=()
