@@ -15,6 +15,7 @@ const (
 	SysRtSigreturn      = 15
 	SysIoctl            = 16
 	SysPread64          = 17
+	SysPwrite64         = 18
 	SysSchedYield       = 24
 	SysMadvise          = 28
 	SysNanosleep        = 35
@@ -29,6 +30,8 @@ const (
 	SysExit             = 60
 	SysKill             = 62
 	SysUname            = 63
+	SysFsync            = 74
+	SysFdatasync        = 75
 	SysFcntl            = 72
 	SysPtrace           = 101
 	SysGetuid           = 102

@@ -54,8 +54,8 @@ const (
 
 // Table is the guest ABI, sorted by number (linux/amd64 numbering).
 var Table = []Syscall{
-	{SysRead, "read", Partial, "eventfds; fd 0 reads as end of file; EBADF otherwise", 0},
-	{SysWrite, "write", Partial, "fds 1 and 2 (the console) and eventfds; EBADF otherwise", 0},
+	{SysRead, "read", Partial, "network devices (one frame per call), eventfds and pipes; fd 0 reads as end of file; EBADF otherwise", 0},
+	{SysWrite, "write", Partial, "fds 1 and 2 (the console), network devices (one frame per call), eventfds and pipes; EBADF otherwise", 0},
 	{SysOpen, "open", Refused, "ENOENT: there is no file system", ENOENT},
 	{SysClose, "close", Supported, "descriptors the guest created", 0},
 	{SysMmap, "mmap", Partial, "MAP_PRIVATE|MAP_ANONYMOUS with MAP_FIXED, MAP_FIXED_NOREPLACE and hints; memory with access is committed against --mem; PROT_EXEC refused (EACCES); file mappings ENODEV", 0},
@@ -66,7 +66,8 @@ var Table = []Syscall{
 	{SysRtSigprocmask, "rt_sigprocmask", Supported, "per thread", 0},
 	{SysRtSigreturn, "rt_sigreturn", Supported, "restores registers, FPU state, mask and alternate stack from the frame", 0},
 	{SysIoctl, "ioctl", Refused, "ENOTTY", ENOTTY},
-	{SysPread64, "pread64", Refused, "EBADF: no files", EBADF},
+	{SysPread64, "pread64", Partial, "block devices, whole sectors inside the device (EINVAL otherwise); EBADF on other descriptors", 0},
+	{SysPwrite64, "pwrite64", Partial, "writable block devices, as pread64; EBADF on read-only ones", 0},
 	{SysSchedYield, "sched_yield", Supported, "", 0},
 	{SysMadvise, "madvise", Partial, "MADV_DONTNEED and MADV_FREE return memory to the host; other advice is accepted and ignored", 0},
 	{SysNanosleep, "nanosleep", Supported, "interrupted by signals (EINTR)", 0},
@@ -82,6 +83,8 @@ var Table = []Syscall{
 	{SysKill, "kill", Partial, "the guest's own process (pid 0, 1 or -1); ESRCH otherwise", 0},
 	{SysUname, "uname", Supported, "sysname Linux, nodename morgana", 0},
 	{SysFcntl, "fcntl", Partial, "F_GETFD, F_SETFD, F_GETFL, F_SETFL; descriptors report blocking", 0},
+	{SysFsync, "fsync", Partial, "block devices: the host file is synced; EINVAL on other descriptors", 0},
+	{SysFdatasync, "fdatasync", Partial, "as fsync", 0},
 	{SysPtrace, "ptrace", Refused, "EPERM", EPERM},
 	{SysGetuid, "getuid", Supported, "0", 0},
 	{SysGetgid, "getgid", Supported, "0", 0},

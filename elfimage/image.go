@@ -1,6 +1,7 @@
 package elfimage
 
 import (
+	"debug/elf"
 	"fmt"
 	"io"
 	"os"
@@ -62,6 +63,8 @@ type Image struct {
 	symsOnce sync.Once
 	loadSyms func() []symbol // reads syms on first use, when set
 	lines    *lineTable      // Go pc-line table, nil if absent
+	ef       *elf.File       // section headers, nil if damaged
+	size     int64           // file size
 }
 
 // Open reads and validates the guest image at path.
@@ -178,6 +181,7 @@ func Parse(name string, r io.ReaderAt, size int64) (*Image, error) {
 		im.Segments = append(im.Segments, Segment{Vaddr: l.vaddr, Memsz: l.memsz, Data: data, Prot: protOf(l.flags)})
 	}
 	im.lines = newLineTable(ef, im.Segments, syms)
+	im.ef, im.size = ef, size
 	return im, nil
 }
 

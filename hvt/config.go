@@ -1,6 +1,10 @@
 package hvt
 
 import (
+	"os"
+
+	"github.com/morgana-os/morgana/abi"
+
 	"io"
 	"log/slog"
 )
@@ -18,6 +22,16 @@ type Config struct {
 	Stderr    io.Writer
 	Log       *slog.Logger // monitor diagnostics; nil discards them
 	Trace     io.Writer    // if set, one line per system call, as strace prints
+
+	// Devices are the guest's devices, at the descriptors their Info
+	// names. The caller keeps the files open until the VM is closed.
+	Devices []Device
+}
+
+// Device is a device the monitor serves to the guest.
+type Device struct {
+	File *os.File // the host side: a TAP, a socket pair end, a disk image
+	Info abi.Device
 }
 
 // Error is an error of the monitor itself, not of the guest: a bad image,

@@ -90,6 +90,10 @@ func init() {
 		abi.SysPipe2:            sysPipe2,
 		abi.SysPrlimit64:        sysPrlimit64,
 		abi.SysGetrandom:        sysGetrandom,
+		abi.SysPread64:          sysPread64,
+		abi.SysPwrite64:         sysPwrite64,
+		abi.SysFsync:            sysFsync,
+		abi.SysFdatasync:        sysFsync,
 	}
 }
 

@@ -55,6 +55,7 @@ type VM struct {
 	sigtab  []byte // the guest's read-only mirror of signals (see setAction)
 	futexes futexTable
 	files   fileTable
+	nets    []*netDev
 	stats   stats
 
 	done     chan struct{}
@@ -107,6 +108,9 @@ func New(cfg Config) (_ *VM, err error) {
 			}
 		}
 	}()
+	if err := vm.attachDevices(); err != nil {
+		return nil, err
+	}
 	if vm.image, err = elfimage.Open(cfg.Image); err != nil {
 		return nil, err
 	}

@@ -45,7 +45,13 @@ func build(ctx context.Context, pkg, label, out string, opt Options) error {
 	defer os.RemoveAll(tmpDir)
 	tmp := filepath.Join(tmpDir, filepath.Base(out))
 
-	args := append([]string{"build", "-trimpath", "-o", tmp}, opt.Flags...)
+	flags := opt.Flags
+	if m, declared, err := readManifest(ctx, opt, pkg); err != nil {
+		return fmt.Errorf("build %s: %w", label, err)
+	} else if declared {
+		flags = withManifest(flags, m)
+	}
+	args := append([]string{"build", "-trimpath", "-o", tmp}, flags...)
 	if err := runGo(ctx, opt, pkg, label, append(args, pkg)...); err != nil {
 		return err
 	}

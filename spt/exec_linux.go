@@ -8,11 +8,16 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/morgana-os/morgana/abi"
 	"github.com/morgana-os/morgana/hostproc"
 )
 
 // ExecCommand is the hidden morgana subcommand that runs in the child.
 const ExecCommand = "__spt-exec"
+
+// FirstDeviceFD is the guest's first device descriptor: they follow
+// ImageFD, which is closed when the image starts.
+const FirstDeviceFD = ImageFD + 1
 
 // Run starts image under the filter and waits for it, as hostproc.Run does
 // for an unconfined process. self is the morgana binary; mem bounds the
@@ -27,7 +32,7 @@ func Run(self string, cfg hostproc.Config, mem uint64) (int, error) {
 	child := cfg
 	child.Image = self
 	child.Argv = append([]string{self, ExecCommand, strconv.FormatUint(mem, 10), "--"}, cfg.Argv...)
-	child.ExtraFiles = []*os.File{img} // becomes ImageFD
+	child.ExtraFiles = append([]*os.File{img}, cfg.ExtraFiles...) // ImageFD, then the devices
 	return hostproc.Run(child)
 }
 
@@ -37,7 +42,11 @@ func Exec(mem uint64, argv, env []string) error {
 	if err := unix.Setrlimit(unix.RLIMIT_DATA, &unix.Rlimit{Cur: mem, Max: mem}); err != nil {
 		return fmt.Errorf("spt: limit memory to %d bytes: %w", mem, err)
 	}
-	rules, err := Rules(os.Getpid())
+	devs, err := abi.ParseDevices(os.Getenv(abi.DevicesEnv))
+	if err != nil {
+		return fmt.Errorf("spt: %s: %w", abi.DevicesEnv, err)
+	}
+	rules, err := Rules(os.Getpid(), devs)
 	if err != nil {
 		return err
 	}

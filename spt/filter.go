@@ -17,7 +17,7 @@ const ImageFD = 3
 // hold for the rule to allow the call.
 type check struct {
 	arg  int    // 0..5
-	kind string // "none": no bit of val set; "all": every bit of val set; "eq": equal to val
+	kind string // "none": no bit of val set; "all": every bit of val set; "eq": equal to val; "ne32": low 32 bits differ from val (for descriptors, which the kernel truncates to int)
 	val  uint64
 }
 
@@ -30,8 +30,8 @@ type rule struct {
 }
 
 // Rules derives the filter's rules from the ABI table for an image that
-// runs as process pid.
-func Rules(pid int) (map[int]rule, error) {
+// runs as process pid with devices devs.
+func Rules(pid int, devs []abi.Device) (map[int]rule, error) {
 	rules := map[int]rule{}
 	for _, s := range abi.Table {
 		switch s.Status {
@@ -53,7 +53,46 @@ func Rules(pid int) (map[int]rule, error) {
 	rules[abi.SysBrk] = rule{deny: abi.ENOMEM} // no program break, as in a VM
 	// The one exec: the image, from its close-on-exec descriptor.
 	rules[abi.SysExecveat] = rule{[][]check{{{0, "eq", ImageFD}, {4, "eq", unix.AT_EMPTY_PATH}}}, abi.EACCES}
+	deviceRules(rules, devs)
 	return rules, nil
+}
+
+// deviceRules confine descriptor calls. The image inherits the console
+// (0, 1, 2) and its devices; every other descriptor it has, it made
+// itself (eventfd2, pipe2, epoll_create1), since nothing else that makes
+// one is allowed. So: no reading the console's output side, no writing
+// its input, disk calls on disks only, writes on writable disks only.
+func deviceRules(rules map[int]rule, devs []abi.Device) {
+	rules[abi.SysRead] = rule{[][]check{{{0, "ne32", 1}, {0, "ne32", 2}}}, abi.EBADF}
+	rules[abi.SysWrite] = rule{[][]check{{{0, "ne32", 0}}}, abi.EBADF}
+	var disks, writable [][]check
+	for _, d := range devs {
+		if d.Kind != abi.BlockDevice {
+			continue
+		}
+		disks = append(disks, []check{{0, "eq", uint64(d.FD)}})
+		if !d.ReadOnly {
+			writable = append(writable, []check{{0, "eq", uint64(d.FD)}})
+		}
+	}
+	rules[abi.SysPread64] = rule{disks, abi.EBADF}
+	rules[abi.SysPwrite64] = rule{writable, abi.EBADF}
+	rules[abi.SysFsync] = rule{disks, abi.EINVAL}
+	rules[abi.SysFdatasync] = rule{disks, abi.EINVAL}
+	if len(disks) == 0 {
+		for _, nr := range []int{abi.SysPread64, abi.SysPwrite64, abi.SysFsync, abi.SysFdatasync} {
+			r := rules[nr]
+			rules[nr] = rule{deny: r.deny}
+		}
+	}
+	if len(writable) == 0 {
+		rules[abi.SysPwrite64] = rule{deny: abi.EBADF}
+	}
+	var fcntl [][]check
+	for _, cmd := range []uint64{unix.F_GETFD, unix.F_SETFD, unix.F_GETFL, unix.F_SETFL} {
+		fcntl = append(fcntl, []check{{1, "eq", cmd}})
+	}
+	rules[abi.SysFcntl] = rule{fcntl, abi.EINVAL}
 }
 
 // struct seccomp_data offsets.
@@ -132,6 +171,11 @@ func block(r rule) []bpf.Instruction {
 					bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: uint32(c.val)})
 				fails = append(fails, len(body))
 				body = append(body, bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: uint32(c.val)})
+			case "ne32":
+				// Equal low halves fail; anything else passes.
+				body = append(body, bpf.LoadAbsolute{Off: lo, Size: 4})
+				fails = append(fails, len(body))
+				body = append(body, bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(c.val)})
 			case "eq":
 				body = append(body, bpf.LoadAbsolute{Off: lo, Size: 4})
 				fails = append(fails, len(body))

@@ -14,7 +14,12 @@ import (
 // by hand: every rule is checked without loading anything into a kernel.
 func TestFilter(t *testing.T) {
 	const pid = 4242
-	rules, err := Rules(pid)
+	devs := []abi.Device{
+		{Kind: abi.NetDevice, Name: "service", FD: 4},
+		{Kind: abi.BlockDevice, Name: "storage", FD: 5},
+		{Kind: abi.BlockDevice, Name: "config", FD: 6, ReadOnly: true},
+	}
+	rules, err := Rules(pid, devs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +50,23 @@ func TestFilter(t *testing.T) {
 		want uint32
 	}{
 		{"write", unix.AUDIT_ARCH_X86_64, abi.SysWrite, []uint64{1, 0, 5}, retAllow},
+		{"write a frame", unix.AUDIT_ARCH_X86_64, abi.SysWrite, []uint64{4, 0, 60}, retAllow},
+		{"write stdin", unix.AUDIT_ARCH_X86_64, abi.SysWrite, []uint64{0, 0, 5}, errno(abi.EBADF)},
+		{"write stdin+2^32", unix.AUDIT_ARCH_X86_64, abi.SysWrite, []uint64{1 << 32, 0, 5}, errno(abi.EBADF)},
+		{"read stdout", unix.AUDIT_ARCH_X86_64, abi.SysRead, []uint64{1, 0, 5}, errno(abi.EBADF)},
+		{"read stderr", unix.AUDIT_ARCH_X86_64, abi.SysRead, []uint64{2, 0, 5}, errno(abi.EBADF)},
+		{"read a frame", unix.AUDIT_ARCH_X86_64, abi.SysRead, []uint64{4, 0, 1514}, retAllow},
+		{"pread disk", unix.AUDIT_ARCH_X86_64, abi.SysPread64, []uint64{5, 0, 512, 0}, retAllow},
+		{"pread read-only disk", unix.AUDIT_ARCH_X86_64, abi.SysPread64, []uint64{6, 0, 512, 0}, retAllow},
+		{"pread nic", unix.AUDIT_ARCH_X86_64, abi.SysPread64, []uint64{4, 0, 512, 0}, errno(abi.EBADF)},
+		{"pread disk+2^32", unix.AUDIT_ARCH_X86_64, abi.SysPread64, []uint64{5 | 1<<32, 0, 512, 0}, errno(abi.EBADF)},
+		{"pwrite disk", unix.AUDIT_ARCH_X86_64, abi.SysPwrite64, []uint64{5, 0, 512, 0}, retAllow},
+		{"pwrite read-only disk", unix.AUDIT_ARCH_X86_64, abi.SysPwrite64, []uint64{6, 0, 512, 0}, errno(abi.EBADF)},
+		{"pwrite stdout", unix.AUDIT_ARCH_X86_64, abi.SysPwrite64, []uint64{1, 0, 512, 0}, errno(abi.EBADF)},
+		{"fsync disk", unix.AUDIT_ARCH_X86_64, abi.SysFdatasync, []uint64{5}, retAllow},
+		{"fsync other", unix.AUDIT_ARCH_X86_64, abi.SysFsync, []uint64{1}, errno(abi.EINVAL)},
+		{"fcntl getfl", unix.AUDIT_ARCH_X86_64, abi.SysFcntl, []uint64{4, unix.F_GETFL}, retAllow},
+		{"fcntl dupfd", unix.AUDIT_ARCH_X86_64, abi.SysFcntl, []uint64{0, unix.F_DUPFD, 10}, errno(abi.EINVAL)},
 		{"anonymous rw mmap", unix.AUDIT_ARCH_X86_64, abi.SysMmap, []uint64{0, 4096, rw, anon}, retAllow},
 		{"executable mmap", unix.AUDIT_ARCH_X86_64, abi.SysMmap, []uint64{0, 4096, rwx, anon}, errno(abi.EACCES)},
 		{"file mmap", unix.AUDIT_ARCH_X86_64, abi.SysMmap, []uint64{0, 4096, rw, unix.MAP_PRIVATE, 3}, errno(abi.EACCES)},
@@ -95,7 +117,7 @@ func TestFilter(t *testing.T) {
 
 // Every call of the table has a rule, and nothing else has.
 func TestRulesCoverTable(t *testing.T) {
-	rules, err := Rules(1)
+	rules, err := Rules(1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

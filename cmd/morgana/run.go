@@ -11,23 +11,38 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/morgana-os/morgana/abi"
 	"github.com/morgana-os/morgana/elfimage"
+	"github.com/morgana-os/morgana/hostdev"
 	"github.com/morgana-os/morgana/hostproc"
 	"github.com/morgana-os/morgana/hvt"
 	"github.com/morgana-os/morgana/spt"
 )
 
+// runOptions are the parsed flags of morgana run.
+type runOptions struct {
+	mem     sizeFlag
+	cpus    int
+	env     listFlag
+	verbose bool
+	trace   bool
+	mode    string
+	nets    listFlag
+	blocks  listFlag
+}
+
 func runCmd(args []string) int {
 	fs := flag.NewFlagSet("morgana run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	mem := sizeFlag(256 << 20)
-	var env listFlag
-	fs.Var(&mem, "mem", "guest memory, a hard limit (e.g. 256M, 1G)")
-	cpus := fs.Int("cpus", 1, "vCPUs the guest may use at once")
-	fs.Var(&env, "e", "set an environment variable KEY=VALUE in the guest (repeatable)")
-	verbose := fs.Bool("verbose", false, "log what the monitor does on stderr")
-	trace := fs.Bool("trace", false, "print every system call of the guest on stderr, as strace does")
-	mode := fs.String("mode", "hvt", "isolation: hvt (a KVM virtual machine), spt (a host process under a seccomp filter) or unix (a plain host process, for development)")
+	o := runOptions{mem: sizeFlag(256 << 20)}
+	fs.Var(&o.mem, "mem", "guest memory, a hard limit (e.g. 256M, 1G)")
+	fs.IntVar(&o.cpus, "cpus", 1, "vCPUs the guest may use at once")
+	fs.Var(&o.env, "e", "set an environment variable KEY=VALUE in the guest (repeatable)")
+	fs.BoolVar(&o.verbose, "verbose", false, "log what the monitor does on stderr")
+	fs.BoolVar(&o.trace, "trace", false, "print every system call of the guest on stderr, as strace does")
+	fs.StringVar(&o.mode, "mode", "hvt", "isolation: hvt (a KVM virtual machine), spt (a host process under a seccomp filter) or unix (a plain host process, for development)")
+	fs.Var(&o.nets, "net", "attach the TAP interface TAPDEV as network device NAME: NAME=TAPDEV (repeatable)")
+	fs.Var(&o.blocks, "block", "attach the disk image FILE as block device NAME: NAME=FILE or NAME=FILE:ro (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			fs.SetOutput(os.Stdout)
@@ -40,54 +55,132 @@ func runCmd(args []string) int {
 	if fs.NArg() < 1 {
 		return fail(fmt.Errorf("run: no image given (usage: morgana run [flags] IMAGE [ARGS...])"))
 	}
-	if *mode != "hvt" && *mode != "unix" && *mode != "spt" {
-		return fail(fmt.Errorf("--mode %s: want hvt, spt or unix", *mode))
+	if o.mode != "hvt" && o.mode != "unix" && o.mode != "spt" {
+		return fail(fmt.Errorf("--mode %s: want hvt, spt or unix", o.mode))
 	}
-	for _, kv := range env {
+	for _, kv := range o.env {
 		if !strings.Contains(kv, "=") {
 			return fail(fmt.Errorf("-e %q: want KEY=VALUE", kv))
 		}
+	}
+	specs, err := deviceSpecs(o)
+	if err != nil {
+		return fail(err)
 	}
 	ctx := context.Background()
 	image, err := resolveImage(ctx, fs.Arg(0))
 	if err != nil {
 		return fail(err)
 	}
-	guestArgv := append([]string{fs.Arg(0)}, fs.Args()[1:]...)
-	if *mode != "hvt" {
-		if err := checkImage(image, uint64(mem), *cpus); err != nil {
-			return fail(err)
-		}
-		pc := hostproc.Config{Image: image, Argv: guestArgv, Env: env, CPUs: *cpus}
-		run := hostproc.Run
-		if *mode == "spt" {
-			self, err := os.Executable()
-			if err != nil {
-				return fail(fmt.Errorf("spt: find morgana itself: %w", err))
-			}
-			run = func(c hostproc.Config) (int, error) { return spt.Run(self, c, uint64(mem)) }
-		}
-		status, err := run(pc)
-		if err != nil {
-			return fail(err)
-		}
-		return status
+	if err := checkDevices(image, specs); err != nil {
+		return fail(err)
 	}
+	devs, err := hostdev.Open(specs)
+	if err != nil {
+		return fail(err)
+	}
+	defer hostdev.CloseAll(devs)
+	guestArgv := append([]string{fs.Arg(0)}, fs.Args()[1:]...)
+	if o.mode != "hvt" {
+		return runProcess(o, image, guestArgv, devs)
+	}
+	return runVM(ctx, o, image, guestArgv, devs)
+}
+
+// deviceSpecs parses the device flags.
+func deviceSpecs(o runOptions) ([]hostdev.Spec, error) {
+	var specs []hostdev.Spec
+	for _, v := range o.nets {
+		s, err := hostdev.ParseNet(v)
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, s)
+	}
+	for _, v := range o.blocks {
+		s, err := hostdev.ParseBlock(v)
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, s)
+	}
+	return specs, hostdev.CheckNames(specs)
+}
+
+// checkDevices holds the devices of the command line to the image's
+// manifest, before anything is opened.
+func checkDevices(image string, specs []hostdev.Spec) error {
+	im, err := elfimage.Open(image)
+	if err != nil {
+		return err
+	}
+	text, declared := im.StringVar(abi.ManifestSymbol)
+	m, err := abi.ParseManifest(text)
+	if err != nil {
+		return fmt.Errorf("%s: bad device manifest: %w", image, err)
+	}
+	return hostdev.CheckManifest(specs, m, declared)
+}
+
+// guestEnv is the guest's environment: -e, then what the device libraries
+// read.
+func guestEnv(o runOptions, devs []abi.Device) []string {
+	env := append([]string(nil), o.env...)
+	env = append(env, abi.ModeEnv+"="+o.mode)
+	if len(devs) > 0 {
+		env = append(env, abi.DevicesEnv+"="+abi.FormatDevices(devs))
+	}
+	return env
+}
+
+// runProcess runs the image as a host process: spt or unix mode. The
+// devices are inherited descriptors.
+func runProcess(o runOptions, image string, argv []string, devs []*hostdev.Device) int {
+	if err := checkImage(image, uint64(o.mem), o.cpus); err != nil {
+		return fail(err)
+	}
+	first := 3
+	if o.mode == "spt" {
+		first = spt.FirstDeviceFD
+	}
+	infos := hostdev.Infos(devs, first)
+	pc := hostproc.Config{Image: image, Argv: argv, Env: guestEnv(o, infos), CPUs: o.cpus, ExtraFiles: hostdev.Files(devs)}
+	run := hostproc.Run
+	if o.mode == "spt" {
+		self, err := os.Executable()
+		if err != nil {
+			return fail(fmt.Errorf("spt: find morgana itself: %w", err))
+		}
+		run = func(c hostproc.Config) (int, error) { return spt.Run(self, c, uint64(o.mem)) }
+	}
+	status, err := run(pc)
+	if err != nil {
+		return fail(err)
+	}
+	return status
+}
+
+// runVM boots the image in a KVM virtual machine: hvt mode.
+func runVM(ctx context.Context, o runOptions, image string, argv []string, devs []*hostdev.Device) int {
 	logLevel := slog.LevelWarn
-	if *verbose {
+	if o.verbose {
 		logLevel = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
+	infos := hostdev.Infos(devs, 3)
 	cfg := hvt.Config{
 		Image:     image,
-		Argv:      guestArgv,
-		Env:       env,
-		Mem:       uint64(mem),
-		CPUs:      *cpus,
+		Argv:      argv,
+		Env:       guestEnv(o, infos),
+		Mem:       uint64(o.mem),
+		CPUs:      o.cpus,
 		KVMDevice: os.Getenv("MORGANA_KVM_DEVICE"),
 		Log:       log,
 	}
-	if *trace {
+	for i, d := range devs {
+		cfg.Devices = append(cfg.Devices, hvt.Device{File: d.File, Info: infos[i]})
+	}
+	if o.trace {
 		cfg.Trace = os.Stderr
 	}
 	// Listen before the guest starts, so no early signal kills the monitor.

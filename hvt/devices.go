@@ -1,0 +1,38 @@
+package hvt
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/morgana-os/morgana/abi"
+)
+
+// attachDevices puts the configured devices into the guest's descriptor
+// table and starts their receivers.
+func (vm *VM) attachDevices() error {
+	for _, d := range vm.cfg.Devices {
+		var f file
+		switch d.Info.Kind {
+		case abi.NetDevice:
+			n, err := newNetDev(vm, d.File, d.Info)
+			if err != nil {
+				return fmt.Errorf("net device %s: %w", d.Info.Name, err)
+			}
+			vm.nets = append(vm.nets, n)
+			f = n
+		case abi.BlockDevice:
+			f = &blockDev{fd: int(d.File.Fd()), info: d.Info}
+		default:
+			return fmt.Errorf("device %s: unknown kind %q", d.Info.Name, d.Info.Kind)
+		}
+		if d.Info.FD < 3 || d.Info.FD > 1023 || vm.files.fds[d.Info.FD] != nil {
+			return fmt.Errorf("device %s: bad descriptor %d", d.Info.Name, d.Info.FD)
+		}
+		vm.files.fds[d.Info.FD] = &fd{f: f, accmode: unix.O_RDWR, nonblock: d.Info.Kind == abi.NetDevice}
+	}
+	for _, n := range vm.nets {
+		go n.receive()
+	}
+	return nil
+}
