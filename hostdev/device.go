@@ -92,7 +92,6 @@ func randomMAC() net.HardwareAddr {
 	return mac
 }
 
-
 func wrap(s Spec, err error) error {
 	return fmt.Errorf("%s: %w", s, err)
 }

@@ -49,4 +49,3 @@ func openTAP(s Spec) (*Device, error) {
 	info := abi.Device{Kind: abi.NetDevice, Name: s.Name, MAC: randomMAC().String(), MTU: mtu}
 	return &Device{Spec: s, File: f, Info: info}, nil
 }
-
