@@ -52,8 +52,10 @@ func count(n int) int {
 }
 
 func main() {
-	println("hello from a guest", count(10))
+	println("hello from a guest", count(10), label)
 }
+
+var label = "built-in"
 `
 
 // cgoSrc needs cgo: it cannot build with CGO_ENABLED=0.
@@ -123,4 +125,34 @@ func mustBuildGo(t *testing.T, b goBuild) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// StringVar reads a string variable as the linker initialised it, also
+// one set with -ldflags -X, and says when there is none.
+func TestStringVar(t *testing.T) {
+	tests := []struct {
+		flags []string
+		name  string
+		want  string
+		ok    bool
+	}{
+		{nil, "main.label", "built-in", true},
+		{[]string{"-ldflags=-X 'main.label=net:service block:storage'"}, "main.label", "net:service block:storage", true},
+		{nil, "main.nosuch", "", false},
+		{nil, "main.counter", "", false}, // an int, not a string
+	}
+	for _, tt := range tests {
+		path, err := buildGo(t, goBuild{flags: tt.flags})
+		if err != nil {
+			t.Fatal(err)
+		}
+		im, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := im.StringVar(tt.name)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("%v: StringVar(%q) = %q, %v; want %q, %v", tt.flags, tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
 }

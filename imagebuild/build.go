@@ -38,6 +38,9 @@ func build(ctx context.Context, pkg, label, out string, opt Options) error {
 	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
 		return fmt.Errorf("build %s: output %s is a directory; name the image file", label, out)
 	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return fmt.Errorf("build %s: %w", label, err)
+	}
 	tmpDir, err := os.MkdirTemp(filepath.Dir(out), ".morgana-build-*")
 	if err != nil {
 		return fmt.Errorf("build %s: %w", label, err)
