@@ -37,6 +37,7 @@ needed=(
 	iperf3:iperf3      # TCP peer of the throughput tests
 	nginx:nginx-light  # HTTP reference server of the website tests
 	socat:socat        # UDP peer
+	ping:iputils-ping  # ICMP peer
 )
 
 missing=()

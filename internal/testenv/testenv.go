@@ -132,3 +132,17 @@ func findModuleRoot(dir string) (string, error) {
 		d = parent
 	}
 }
+
+// MustHaveNetAdmin skips t unless the process may create network namespaces, TAPs and
+// bridges (root, with the ip command and /dev/net/tun); with MORGANA_REQUIRE_COMMANDS=1 it
+// fails instead, as CI runs as root.
+func MustHaveNetAdmin(t testing.TB) {
+	t.Helper()
+	MustHaveCommand(t, "ip")
+	if os.Geteuid() != 0 {
+		missing(t, RequireCommandsEnv, "network namespaces need root")
+	}
+	if _, err := os.Stat("/dev/net/tun"); err != nil {
+		missing(t, RequireCommandsEnv, "no TAP support: %v", err)
+	}
+}
