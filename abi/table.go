@@ -55,10 +55,10 @@ const (
 // Table is the guest ABI, sorted by number (linux/amd64 numbering).
 var Table = []Syscall{
 	{SysRead, "read", Partial, "network devices (one frame per call), eventfds and pipes; fd 0 reads as end of file; EBADF otherwise", 0},
-	{SysWrite, "write", Partial, "fds 1 and 2 (the console), network devices (one frame per call), eventfds and pipes; EBADF otherwise", 0},
+	{SysWrite, "write", Partial, "fds 1 and 2 (the console), network devices (one frame per call; zero bytes kicks the monitor when the rings are mapped), eventfds and pipes; EBADF otherwise", 0},
 	{SysOpen, "open", Refused, "ENOENT: there is no file system", ENOENT},
 	{SysClose, "close", Supported, "descriptors the guest created", 0},
-	{SysMmap, "mmap", Partial, "MAP_PRIVATE|MAP_ANONYMOUS with MAP_FIXED, MAP_FIXED_NOREPLACE and hints; memory with access is committed against --mem; PROT_EXEC refused (EACCES); file mappings ENODEV", 0},
+	{SysMmap, "mmap", Partial, "MAP_PRIVATE|MAP_ANONYMOUS with MAP_FIXED, MAP_FIXED_NOREPLACE and hints; memory with access is committed against --mem; PROT_EXEC refused (EACCES); MAP_SHARED of a network device gives its rings (abi.NetRing*), once; other descriptors ENODEV", 0},
 	{SysMprotect, "mprotect", Partial, "any change that does not add execute permission (EACCES)", 0},
 	{SysMunmap, "munmap", Supported, "frames go back to the pool and their memory to the host", 0},
 	{SysBrk, "brk", Partial, "no program break: always returns 0, so allocators fall back to mmap", 0},

@@ -157,3 +157,34 @@ func (as *AddressSpace) MapKernel(va, gpa uint64, writable bool) error {
 	}
 	return nil
 }
+
+// MapDevice maps length bytes of memory that the guest shares with the
+// monitor (a device's rings) at the highest free range below the mmap
+// area's top, binding frames at once. The area is locked: the guest can
+// neither unmap nor change it, so its frames stay the device's for the
+// life of the VM. It returns the guest address and the host's view of
+// each page.
+func (as *AddressSpace) MapDevice(length uint64, name string) (uint64, [][]byte, error) {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if length == 0 || length%PageSize != 0 {
+		return 0, nil, unix.EINVAL
+	}
+	start, ok := as.vmas.gapBelow(as.mmapTop, UserStart, length)
+	if !ok {
+		return 0, nil, unix.ENOMEM
+	}
+	end := start + length
+	prot := ProtRead | ProtWrite
+	if err := as.bind(start, end, prot); err != nil {
+		as.unbind(start, end)
+		return 0, nil, err
+	}
+	as.vmas.insert(VMA{Start: start, End: end, Prot: prot, Name: name, Locked: true})
+	pages := make([][]byte, 0, length/PageSize)
+	for va := start; va < end; va += PageSize {
+		gpa := *as.pt.entry(va, false) & x86.PTEAddr
+		pages = append(pages, as.phys.Page(gpa))
+	}
+	return start, pages, nil
+}

@@ -14,7 +14,7 @@ func sysMmap(t *thread, a *args) (uint64, outcome) {
 		return errno(unix.EINVAL), resume
 	}
 	if flags&unix.MAP_ANONYMOUS == 0 {
-		return errno(unix.ENODEV), resume
+		return ret(mapDevice(t, a))
 	}
 	if flags&(unix.MAP_SHARED|unix.MAP_PRIVATE) == 0 || flags&(unix.MAP_GROWSDOWN|unix.MAP_HUGETLB) != 0 {
 		return errno(unix.EINVAL), resume
@@ -53,4 +53,24 @@ func sysMadvise(t *thread, a *args) (uint64, outcome) {
 		return ret(0, t.vm.as.DontNeed(addr, length))
 	}
 	return 0, resume
+}
+
+// mapDevice serves mmap of a descriptor: a network device's shared rings
+// (MAP_SHARED, read-write, offset 0, no address asked for); ENODEV for
+// anything else, as for a file that cannot be mapped.
+func mapDevice(t *thread, a *args) (uint64, error) {
+	addr, length, prot, flags, fdn, off := a[0], a[1], a[2], a[3], a[4], a[5]
+	d, err := t.vm.files.get(fdn)
+	if err != nil {
+		return 0, err
+	}
+	n, ok := d.f.(*netDev)
+	if !ok {
+		return 0, unix.ENODEV
+	}
+	if flags&(unix.MAP_SHARED|unix.MAP_PRIVATE) != unix.MAP_SHARED || flags&(unix.MAP_FIXED|unix.MAP_FIXED_NOREPLACE) != 0 ||
+		addr != 0 || off != 0 || prot != unix.PROT_READ|unix.PROT_WRITE {
+		return 0, unix.EINVAL
+	}
+	return n.mapRing(t, length)
 }

@@ -146,7 +146,8 @@ func TestMemoryCalls(t *testing.T) {
 	}{
 		{"mmap rw", sysMmap, []uint64{0, 8192, unix.PROT_READ | unix.PROT_WRITE, anon}, 1},
 		{"mmap exec refused", sysMmap, []uint64{0, 8192, unix.PROT_READ | unix.PROT_EXEC, anon}, -int64(unix.EACCES)},
-		{"mmap file refused", sysMmap, []uint64{0, 8192, unix.PROT_READ, unix.MAP_PRIVATE, 3}, -int64(unix.ENODEV)},
+		{"mmap of the console refused", sysMmap, []uint64{0, 8192, unix.PROT_READ, unix.MAP_PRIVATE, 1}, -int64(unix.ENODEV)},
+		{"mmap of a closed descriptor", sysMmap, []uint64{0, 8192, unix.PROT_READ, unix.MAP_PRIVATE, 99}, -int64(unix.EBADF)},
 		{"mmap bad prot", sysMmap, []uint64{0, 8192, 0x100, anon}, -int64(unix.EINVAL)},
 		{"munmap misaligned", sysMunmap, []uint64{0x10001, 4096}, -int64(unix.EINVAL)},
 		{"madvise misaligned", sysMadvise, []uint64{0x10001, 4096, unix.MADV_DONTNEED}, -int64(unix.EINVAL)},

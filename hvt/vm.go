@@ -243,6 +243,9 @@ func (vm *VM) Wait(ctx context.Context) int {
 	vm.log.Info("exit", "status", vm.status, "elapsed", time.Since(vm.start), "exits", vm.stats.exits.Load(),
 		"syscalls", vm.stats.syscalls.Load(), "signals", vm.stats.signals.Load(), "faults", vm.stats.faults.Load(), "mem_used", formatSize(vm.phys.Used()))
 	vm.log.Info("syscalls", "top", vm.stats.topCalls(12))
+	for _, n := range vm.nets {
+		n.logStats()
+	}
 	return vm.status
 }
 

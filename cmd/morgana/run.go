@@ -168,6 +168,10 @@ func runVM(ctx context.Context, o runOptions, image string, argv []string, devs 
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
 	infos := hostdev.Infos(devs, 3)
+	for i := range infos {
+		// Frames through shared rings where they fit in a slot.
+		infos[i].Ring = infos[i].Kind == abi.NetDevice && infos[i].MTU+18 <= abi.NetRingFrameMax
+	}
 	cfg := hvt.Config{
 		Image:     image,
 		Argv:      argv,
