@@ -14,8 +14,6 @@ import (
 const (
 	// DevicesEnv holds the attached devices, in the Device format.
 	DevicesEnv = "MORGANA_DEVICES"
-	// ModeEnv holds the mode the image runs in: hvt, spt or unix.
-	ModeEnv = "MORGANA_MODE"
 	// ManifestSymbol is the string variable of an image that declares the
 	// devices it uses, set by `morgana build` (go build -ldflags -X). The
 	// monitor reads it from the ELF symbol table before booting.

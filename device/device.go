@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/morgana-os/morgana/abi"
 )
@@ -23,13 +24,16 @@ var attached = sync.OnceValues(func() ([]abi.Device, error) {
 	return abi.ParseDevices(os.Getenv(abi.DevicesEnv))
 })
 
-// Mode returns the mode the image runs in ("hvt", "spt", "unix"), or ""
-// when it was started without morgana.
-func Mode() string { return os.Getenv(abi.ModeEnv) }
-
-// Sandboxed reports whether the host's resources (files, sockets) are
-// closed to the image: in hvt and spt the devices are all it has.
-func Sandboxed() bool { m := Mode(); return m == "hvt" || m == "spt" }
+// Sandboxed reports whether the host's sockets are closed to the image,
+// as they are in hvt and spt: there the devices are all it has. It asks
+// the way the ABI answers: socket(2) is refused with EACCES.
+var Sandboxed = sync.OnceValue(func() bool {
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
+	if err == nil {
+		syscall.Close(fd)
+	}
+	return err == syscall.EACCES || err == syscall.EPERM
+})
 
 // List returns the attached devices of a kind, in command-line order.
 func List(kind abi.DeviceKind) ([]abi.Device, error) {

@@ -147,3 +147,24 @@ func TestKVMDeviceOverride(t *testing.T) {
 		})
 	}
 }
+
+// TestFallbackToSPT checks that without a usable KVM and without --mode, morgana says so and
+// runs the image in spt mode; with --mode=hvt it is an error (the bad-input tests).
+func TestFallbackToSPT(t *testing.T) {
+	bin := mustHaveMorgana(t)
+	image := buildGuest(t, "hello")
+	r := runCmd(t, defaultTimeout, func(ctx context.Context) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, bin, "run", image)
+		cmd.Env = append(os.Environ(), testenv.KVMDeviceEnv+"=/nonexistent/kvm")
+		return cmd
+	})
+	if r.exit != 0 {
+		t.Errorf("exit status %d, want 0", r.exit)
+	}
+	if !strings.Contains(r.stderr, "/nonexistent/kvm") || !strings.Contains(r.stderr, "spt mode") {
+		t.Errorf("stderr does not say why and what instead: %q", r.stderr)
+	}
+	if !strings.Contains(r.stdout, "hello") {
+		t.Errorf("the image did not run: %q", r.stdout)
+	}
+}

@@ -33,7 +33,7 @@ type mode struct {
 // modes is the columns of the case tables, native first: the other modes compare with it.
 var modes = []mode{
 	{name: "native", ready: selected("native"), command: nativeCommand},
-	monitorMode("hvt", testenv.MustHaveKVM),
+	monitorMode("hvt", testenv.MustHaveKVM, "--mode=hvt"),
 	monitorMode("spt", nil, "--mode=spt"),
 	monitorMode("unix", nil, "--mode=unix"),
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/morgana-os/morgana/hostdev"
 	"github.com/morgana-os/morgana/hostproc"
 	"github.com/morgana-os/morgana/hvt"
+	"github.com/morgana-os/morgana/kvm"
 	"github.com/morgana-os/morgana/spt"
 )
 
@@ -63,6 +64,11 @@ func runCmd(args []string) int {
 			return fail(fmt.Errorf("-e %q: want KEY=VALUE", kv))
 		}
 	}
+	modeSet := false
+	fs.Visit(func(f *flag.Flag) { modeSet = modeSet || f.Name == "mode" })
+	if !modeSet {
+		o.mode = defaultMode()
+	}
 	specs, err := deviceSpecs(o)
 	if err != nil {
 		return fail(err)
@@ -85,6 +91,23 @@ func runCmd(args []string) int {
 		return runProcess(o, image, guestArgv, devs)
 	}
 	return runVM(ctx, o, image, guestArgv, devs)
+}
+
+// defaultMode is hvt where KVM can be used, and otherwise spt, with a
+// line that says so: the same image still runs, sandboxed, on a machine
+// without virtualization.
+func defaultMode() string {
+	dev := os.Getenv("MORGANA_KVM_DEVICE")
+	if dev == "" {
+		dev = "/dev/kvm"
+	}
+	sys, err := kvm.Open(dev)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "morgana: %v; running in spt mode (a sandboxed process) instead\n", err)
+		return "spt"
+	}
+	sys.Close()
+	return "hvt"
 }
 
 // deviceSpecs parses the device flags.
@@ -126,7 +149,6 @@ func checkDevices(image string, specs []hostdev.Spec) error {
 // read.
 func guestEnv(o runOptions, devs []abi.Device) []string {
 	env := append([]string(nil), o.env...)
-	env = append(env, abi.ModeEnv+"="+o.mode)
 	if len(devs) > 0 {
 		env = append(env, abi.DevicesEnv+"="+abi.FormatDevices(devs))
 	}
