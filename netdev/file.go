@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -16,9 +17,10 @@ import (
 // descriptor. Waiting is done by Go's poller, so a reader blocks no
 // thread.
 type fileDevice struct {
-	info Info
-	f    *os.File
-	rc   syscall.RawConn
+	info   Info
+	f      *os.File
+	rc     syscall.RawConn
+	closed atomic.Bool
 }
 
 func openFile(d abi.Device, info Info) (*fileDevice, error) {
@@ -64,6 +66,9 @@ func (d *fileDevice) Read(frames [][]byte, sizes []int) (int, error) {
 	if n > 0 {
 		return n, nil
 	}
+	if d.closed.Load() {
+		return 0, ErrClosed
+	}
 	return 0, closedOr(err, rerr)
 }
 
@@ -91,10 +96,16 @@ func (d *fileDevice) Write(frames [][]byte) (int, error) {
 	if n == len(frames) {
 		return n, nil
 	}
+	if d.closed.Load() {
+		return n, ErrClosed
+	}
 	return n, closedOr(err, werr)
 }
 
-func (d *fileDevice) Close() error { return d.f.Close() }
+func (d *fileDevice) Close() error {
+	d.closed.Store(true)
+	return d.f.Close()
+}
 
 func closedOr(errs ...error) error {
 	for _, err := range errs {

@@ -23,6 +23,8 @@ type ringDevice struct {
 	mem  []byte
 	kick int // the descriptor, for the zero-length write that kicks
 
+	closed atomic.Bool
+
 	rxHead, rxTail, rxWant         *uint32
 	txHead, txTail, txWant, txRoom *uint32
 }
@@ -82,6 +84,9 @@ func (d *ringDevice) Read(frames [][]byte, sizes []int) (int, error) {
 			return atomic.LoadUint32(d.rxHead) != atomic.LoadUint32(d.rxTail)
 		})
 		if err != nil {
+			if d.closed.Load() {
+				return 0, ErrClosed
+			}
 			return 0, closedOr(err)
 		}
 	}
@@ -99,6 +104,9 @@ func (d *ringDevice) Write(frames [][]byte) (int, error) {
 				return atomic.LoadUint32(d.txHead)-atomic.LoadUint32(d.txTail) < abi.NetRingSlots
 			})
 			if err != nil {
+				if d.closed.Load() {
+					return sent, ErrClosed
+				}
 				return sent, closedOr(err)
 			}
 			continue
@@ -125,9 +133,14 @@ func (d *ringDevice) kickMonitor() {
 	}
 }
 
-func (d *ringDevice) Close() error { return d.f.Close() }
+func (d *ringDevice) Close() error {
+	d.closed.Store(true)
+	return d.f.Close()
+}
 
-func le32(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24 }
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
 
 func putLE32(b []byte, v uint32) {
 	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
