@@ -1,0 +1,173 @@
+// Command dns is an authoritative DNS server image, built on morgana's DNS
+// library (package dns and below): it serves RFC 1035 master files, several
+// zones at once, over UDP and TCP, from answers precomputed at load.
+//
+//	morgana run --mode unix ./examples/dns --zone example.com.zone --port 5353
+//
+// Flags:
+//
+//	--zone FILE        a zone's master file (repeatable)
+//	--zone-device NAME a zone's master file on the block device NAME
+//	                   (`morgana run --block NAME=zone.img`), padded with
+//	                   zeros to the device's end (repeatable)
+//	--port N           the UDP and TCP port (default 53; 0 picks a free one)
+//	--axfr-allow CIDR  a network that may transfer the zones (repeatable)
+//	--addr IP          the address to listen on (default: all of them)
+//
+// With neither --zone nor --zone-device, the example zone built into the
+// image is served. Sockets come from morgana's stack package: the host's in
+// unix mode, the image's own TCP/IP stack in a VM. A zone with an error
+// stops the server before it serves, with the error as "file:line: reason"
+// and exit status 1.
+package main
+
+import (
+	"embed"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/morgana-os/morgana/block"
+	"github.com/morgana-os/morgana/dns/answer"
+	"github.com/morgana-os/morgana/dns/server"
+	"github.com/morgana-os/morgana/dns/zone"
+	"github.com/morgana-os/morgana/stack"
+)
+
+//go:embed zones/example.com.zone
+var builtin embed.FS
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dns", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var zoneFiles, zoneDevs, allow listFlag
+	fs.Var(&zoneFiles, "zone", "master file of a zone to serve (repeatable)")
+	fs.Var(&zoneDevs, "zone-device", "block device holding the master file of a zone to serve (repeatable)")
+	port := fs.Int("port", 53, "UDP and TCP port")
+	host := fs.String("addr", "", "IP address to listen on (default: all of them)")
+	fs.Var(&allow, "axfr-allow", "network allowed to transfer zones, as a CIDR (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 || *port < 0 || *port > 65535 {
+		fs.Usage()
+		return 2
+	}
+	var acl []netip.Prefix
+	for _, a := range allow {
+		p, err := netip.ParsePrefix(a)
+		if err != nil {
+			fmt.Fprintf(stderr, "dns: --axfr-allow %s: %v\n", a, err)
+			return 2
+		}
+		acl = append(acl, p.Masked())
+	}
+
+	zones, err := loadZones(zoneFiles, zoneDevs)
+	if err != nil {
+		fmt.Fprintln(stderr, err) // file:line: reason
+		return 1
+	}
+	set, err := zone.NewSet(zones...)
+	if err != nil {
+		fmt.Fprintf(stderr, "dns: %v\n", err)
+		return 1
+	}
+	table, err := answer.Build(set)
+	if err != nil {
+		fmt.Fprintf(stderr, "dns: %v\n", err)
+		return 1
+	}
+
+	addr := net.JoinHostPort(*host, strconv.Itoa(*port))
+	pc, err := stack.ListenPacket("udp", addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "dns: %v\n", err)
+		return 1
+	}
+	if *port == 0 { // any free port: TCP takes the one UDP got
+		addr = pc.LocalAddr().String()
+	}
+	ln, err := stack.Listen("tcp", addr)
+	if err != nil {
+		pc.Close()
+		fmt.Fprintf(stderr, "dns: %v\n", err)
+		return 1
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	srv := &server.Server{Table: table, AXFR: acl, Log: log}
+
+	var names []string
+	for _, z := range zones {
+		names = append(names, z.Origin)
+	}
+	st := table.Stats()
+	fmt.Fprintf(stdout, "dns: serving %d zones (%s), %d names, %d answers precomputed, on %s (udp, tcp)\n",
+		len(zones), strings.Join(names, " "), st.Names, st.Templates, addr)
+
+	errc := make(chan error, 2)
+	go func() { errc <- srv.ServeUDP(pc) }()
+	go func() { errc <- srv.ServeTCP(ln) }()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	status := 0
+	select {
+	case <-sigs:
+	case err := <-errc:
+		log.Error("dns: serving stopped", "err", err)
+		status = 1
+	}
+	pc.Close()
+	ln.Close()
+	srv.Close()
+	return status
+}
+
+// loadZones reads the zone files and devices, or the built-in zone if
+// there are none.
+func loadZones(files, devices []string) ([]*zone.Zone, error) {
+	if len(files)+len(devices) == 0 {
+		z, err := zone.LoadFS(builtin, "zones/example.com.zone")
+		if err != nil {
+			return nil, err
+		}
+		return []*zone.Zone{z}, nil
+	}
+	var zones []*zone.Zone
+	for _, f := range files {
+		z, err := zone.Load(f)
+		if err != nil {
+			return nil, err
+		}
+		zones = append(zones, z)
+	}
+	for _, name := range devices {
+		dev, err := block.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		z, err := zone.ReadBlocks(dev, dev.Size(), dev.SectorSize(), "block:"+name)
+		dev.Close()
+		if err != nil {
+			return nil, err
+		}
+		zones = append(zones, z)
+	}
+	return zones, nil
+}
