@@ -10,9 +10,46 @@
 //     the TCP/IP stack is gVisor's netstack, linked into the image and
 //     driving the device's frames. That is the unikernel: no host socket is
 //     involved.
-//   - Without one, in unix mode, the host's sockets serve the same calls, so
+//   - Without one in a sandbox (hvt, spt), there is no network, and Default
+//     says how to attach one (ErrNoDevice).
+//   - Without one in unix mode, the host's sockets serve the same calls, so
 //     `go run ./examples/...` works on a laptop with no root and no TAP.
 //
+// # The netstack
+//
+// A *Stack is gVisor's tcpip stack with one interface per netdev.Device and
+// a loopback interface: IPv4 with ARP, IPv6 with neighbor discovery, a
+// link-local address and SLAAC, ICMP (it answers ping), TCP with SACK,
+// window scaling and receive-buffer auto-tuning, and UDP. Connections are
+// gVisor's gonet adapters, wrapped so that their errors are the standard
+// library's: a *net.OpError around an *os.SyscallError around the errno
+// Linux would return, so errors.Is(err, syscall.ECONNREFUSED),
+// net.ErrClosed and os.ErrDeadlineExceeded hold. TCP connections have
+// keep-alive on, as Go's do. Host names are resolved by a small stub
+// resolver over the stack itself (no /etc/resolv.conf in an image).
+//
+// The data path copies each frame once in each direction here: a device
+// reads a received frame straight into the buffer that becomes gVisor's
+// packet, and a packet to send, scattered over headers and payload, is
+// gathered into one frame buffer; frames move in batches both ways.
+//
+// # Configuration
+//
+// Default configures the stack from, in order of precedence, the boot
+// arguments (MirageOS's names: --ipv4=10.0.0.2/24 --ipv4-gateway=10.0.0.1
+// --ipv6=fd00::2/64 --ipv6-gateway=fd00::1 --dns-servers=1.1.1.1,...), the
+// addresses the monitor assigns (-p user-mode networking), and DHCP. Boot
+// arguments configure the first NIC only; other NICs take the monitor's
+// addresses or DHCP. The stack reads its arguments from os.Args itself, so
+// the application's flag parsing does not matter; they are also defined on
+// flag.CommandLine so that flag.Parse accepts them. Default waits up to
+// 10 s for the first NIC's DHCP lease, then fails saying what to do. Its
+// log is quiet unless -l names a level for the source "net" (-l
+// net:debug), as bootflags.LogLevels reads it.
+//
+// Importing the package starts nothing and allocates next to nothing: the
+// stack and its goroutines come with Default or New.
+//
 // Programs that want control (several stacks, their own addresses) build a
-// *Stack themselves; the package-level functions use Default.
+// *Stack themselves with New; the package-level functions use Default.
 package stack

@@ -19,9 +19,12 @@ var (
 	defaultErr  error
 )
 
-// Default returns the network the image runs on: netstack over the attached
-// network devices, or the host's sockets where there are none and the image
-// runs as a host process. The first call configures it.
+// Default returns the network the image runs on: a *Stack over the
+// attached network devices, or the host's sockets where there are none and
+// the image runs as a host process (ErrNoDevice where it runs sandboxed).
+// The first call configures it, from the boot arguments, the monitor or
+// DHCP (see the package documentation), waiting up to 10 s for a DHCP
+// lease; later calls return the same network, or the same error.
 func Default() (Network, error) {
 	defaultOnce.Do(func() { defaultNet, defaultErr = open() })
 	return defaultNet, defaultErr
@@ -59,3 +62,8 @@ func DialContext(ctx context.Context, network, address string) (net.Conn, error)
 	}
 	return n.Dial(ctx, network, address)
 }
+
+var (
+	_ Network = Host{}
+	_ Network = (*Stack)(nil)
+)
