@@ -57,12 +57,15 @@ func TestCheckManifest(t *testing.T) {
 		{[]Spec{extra}, false, ""}, // no manifest: nothing to check
 	}
 	for _, tt := range tests {
-		err := CheckManifest(tt.specs, m, tt.declared)
+		err := CheckManifest(tt.specs, m, tt.declared, false)
 		if (tt.err == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tt.err) {
 			t.Errorf("%v: %v, want %q", tt.specs, err, tt.err)
 		}
 	}
-	if err := CheckManifest([]Spec{disk}, nil, true); err == nil || !strings.Contains(err.Error(), "declares no devices") {
+	if err := CheckManifest([]Spec{disk}, m, true, true); err != nil {
+		t.Errorf("unix mode without the network device: %v", err)
+	}
+	if err := CheckManifest([]Spec{disk}, nil, true, false); err == nil || !strings.Contains(err.Error(), "declares no devices") {
 		t.Errorf("an image that declares none: %v", err)
 	}
 }

@@ -28,8 +28,10 @@ type runOptions struct {
 	verbose bool
 	trace   bool
 	mode    string
-	nets    listFlag
-	blocks  listFlag
+	nets     listFlag
+	blocks   listFlag
+	publish  listFlag
+	outbound bool
 }
 
 func runCmd(args []string) int {
@@ -44,6 +46,9 @@ func runCmd(args []string) int {
 	fs.StringVar(&o.mode, "mode", "hvt", "isolation: hvt (a KVM virtual machine), spt (a host process under a seccomp filter) or unix (a plain host process, for development)")
 	fs.Var(&o.nets, "net", "attach the TAP interface TAPDEV as network device NAME: NAME=TAPDEV (repeatable)")
 	fs.Var(&o.blocks, "block", "attach the disk image FILE as block device NAME: NAME=FILE or NAME=FILE:ro (repeatable)")
+	fs.Var(&o.publish, "p", "publish the guest's port GUEST on the host's port HOST, through user-mode networking (no root, no TAP): [HOSTIP:]HOST:GUEST[/tcp|/udp] (repeatable)")
+	fs.Var(&o.publish, "publish", "the same as -p")
+	fs.BoolVar(&o.outbound, "outbound", false, "with -p: let the guest's connections out through the host's sockets (NAT), 10.0.2.2 being the host's loopback")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			fs.SetOutput(os.Stdout)
@@ -78,7 +83,15 @@ func runCmd(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	if err := checkDevices(image, specs); err != nil {
+	manifest, declared, err := readManifest(image)
+	if err != nil {
+		return fail(err)
+	}
+	forwards, specs, err := publishSpecs(o, specs, manifest)
+	if err != nil {
+		return fail(err)
+	}
+	if err := hostdev.CheckManifest(specs, manifest, declared, o.mode == "unix"); err != nil {
 		return fail(err)
 	}
 	devs, err := hostdev.Open(specs)
@@ -86,6 +99,13 @@ func runCmd(args []string) int {
 		return fail(err)
 	}
 	defer hostdev.CloseAll(devs)
+	if len(forwards) > 0 {
+		un, err := startUserNet(o, devs, forwards)
+		if err != nil {
+			return fail(err)
+		}
+		defer un.Close()
+	}
 	guestArgv := append([]string{fs.Arg(0)}, fs.Args()[1:]...)
 	if o.mode != "hvt" {
 		return runProcess(o, image, guestArgv, devs)
@@ -130,19 +150,18 @@ func deviceSpecs(o runOptions) ([]hostdev.Spec, error) {
 	return specs, hostdev.CheckNames(specs)
 }
 
-// checkDevices holds the devices of the command line to the image's
-// manifest, before anything is opened.
-func checkDevices(image string, specs []hostdev.Spec) error {
+// readManifest reads the devices the image declares; declared is false
+// for an image without a manifest.
+func readManifest(image string) (m abi.Manifest, declared bool, err error) {
 	im, err := elfimage.Open(image)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	text, declared := im.StringVar(abi.ManifestSymbol)
-	m, err := abi.ParseManifest(text)
-	if err != nil {
-		return fmt.Errorf("%s: bad device manifest: %w", image, err)
+	if m, err = abi.ParseManifest(text); err != nil {
+		return nil, false, fmt.Errorf("%s: bad device manifest: %w", image, err)
 	}
-	return hostdev.CheckManifest(specs, m, declared)
+	return m, declared, nil
 }
 
 // guestEnv is the guest's environment: -e, then what the device libraries
