@@ -25,7 +25,7 @@ func publishSpecs(o runOptions, specs []hostdev.Spec, m abi.Manifest) ([]usernet
 	for _, p := range o.publish {
 		f, err := usernet.ParseForward(p)
 		if err != nil {
-			return nil, nil, fmt.Errorf("-p %s: %w", p, err)
+			return nil, nil, err // it names the flag
 		}
 		fwds = append(fwds, f)
 	}
