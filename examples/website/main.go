@@ -1,0 +1,136 @@
+// Command website is morgana's demo unikernel: a web server that serves
+// morgana's own documentation, embedded in its image, over HTTP/1.1 and,
+// with a certificate, TLS 1.3 and HTTP/2, and that tells on its "about this
+// image" page how big the image is, how long it took to boot and how many
+// system calls it may make.
+//
+// It is an ordinary net/http program. The one morgana-specific line is
+// where it gets its listeners: stack.Listen, which is the image's own
+// TCP/IP stack in a VM and the host's sockets in unix mode. Certificates
+// come from files (--cert, --key) or from an ACME CA (--acme-*), with the
+// account and certificates kept in a certstore on a raw device (--cache:
+// a file for now, a block device in a VM) so that a restart does not
+// issue them again.
+//
+//	go run ./cmd/morgana run --mode unix ./examples/website --port 8080
+//	go generate ./examples/website   # after editing README.md or docs/*.md
+//
+// SIGTERM or SIGINT stop it gracefully: the listeners close, requests in
+// flight finish within --shutdown-timeout, and it exits 0 (1 when it had
+// to cut requests short).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/morgana-os/morgana/bootflags"
+	"github.com/morgana-os/morgana/web/accesslog"
+)
+
+// The site is served on the image's network device (package stack);
+// `morgana run -p 8080:80` attaches one with user-mode networking.
+//
+//morgana:net service
+
+// processStart approximates the start of the process: package main is
+// initialized last, but the runtime and the packages before it take a
+// fraction of a millisecond natively.
+var processStart = time.Now()
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "website:", err)
+		os.Exit(2)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.logs.Level("website")}))
+	if err := run(cfg, logger, os.Stdout); err != nil {
+		logger.Error("website", "err", err)
+		os.Exit(1)
+	}
+}
+
+// config is what the flags say.
+type config struct {
+	bind            string
+	port, tlsPort   int
+	certFile        string
+	keyFile         string
+	acmeDirectory   string
+	acmeDomains     []string
+	acmeEmail       string
+	acmeCARoot      string
+	cache           string
+	cacheDevice     string
+	cacheSize       int64
+	accessLog       string
+	shutdownTimeout time.Duration
+	logs            *bootflags.LogLevels // -l: the level of the source "website"
+}
+
+// tls reports whether the configuration serves HTTPS.
+func (c *config) tls() bool { return c.certFile != "" || c.acmeDirectory != "" }
+
+// listFlag is a repeatable, comma-separated flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+func parseFlags(args []string) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("website", flag.ContinueOnError)
+	fs.StringVar(&c.bind, "bind", "", "address to listen on (default: all)")
+	fs.IntVar(&c.port, "port", 80, "HTTP port (0: any free port); with TLS it answers ACME challenges and redirects to HTTPS")
+	fs.IntVar(&c.tlsPort, "tls-port", 443, "HTTPS port, when TLS is configured (0: any free port)")
+	fs.StringVar(&c.certFile, "cert", "", "PEM certificate chain file")
+	fs.StringVar(&c.keyFile, "key", "", "PEM private key file of --cert")
+	fs.StringVar(&c.acmeDirectory, "acme-directory", "", "ACME directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory")
+	fs.Var((*listFlag)(&c.acmeDomains), "acme-domain", "domain to get a certificate for (repeatable, or comma-separated)")
+	fs.StringVar(&c.acmeEmail, "acme-email", "", "contact address for the ACME account (optional)")
+	fs.StringVar(&c.acmeCARoot, "acme-ca-root", "", "PEM file of the CA to trust for the ACME server (default: the system's)")
+	fs.StringVar(&c.cache, "cache", "", "the device (a file for now) keeping the ACME account and certificates")
+	fs.StringVar(&c.cacheDevice, "cache-device", "", "block device keeping the ACME account and certificates (morgana run --block NAME=FILE)")
+	fs.Int64Var(&c.cacheSize, "cache-size", 1<<20, "size of the --cache file when it is created")
+	fs.StringVar(&c.accessLog, "access-log", "combined", "request log on stdout: combined, common or off")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long requests in flight may take to finish on SIGTERM")
+	// The boot arguments of every morgana image: package stack reads the
+	// network's (--ipv4, --ipv4-gateway, --ipv6, --dns-servers...) from
+	// os.Args itself; they are defined here so that one command line
+	// configures both. -l sets log levels, "website" being this program's.
+	bootflags.RegisterNetwork(fs)
+	c.logs = bootflags.RegisterLogs(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	case (c.certFile == "") != (c.keyFile == ""):
+		return nil, fmt.Errorf("--cert and --key go together")
+	case c.certFile != "" && c.acmeDirectory != "":
+		return nil, fmt.Errorf("--cert and --acme-directory exclude each other")
+	case c.acmeDirectory != "" && len(c.acmeDomains) == 0:
+		return nil, fmt.Errorf("--acme-directory needs at least one --acme-domain")
+	case c.acmeDirectory == "" && (len(c.acmeDomains) > 0 || c.acmeEmail != "" || c.acmeCARoot != ""):
+		return nil, fmt.Errorf("--acme-domain, --acme-email and --acme-ca-root need --acme-directory")
+	case c.shutdownTimeout <= 0:
+		return nil, fmt.Errorf("--shutdown-timeout must be positive")
+	}
+	if _, ok := accesslog.ParseFormat(c.accessLog); !ok && c.accessLog != "off" {
+		return nil, fmt.Errorf("--access-log %q: want combined, common or off", c.accessLog)
+	}
+	return c, nil
+}

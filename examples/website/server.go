@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/morgana-os/morgana/stack"
+	"github.com/morgana-os/morgana/web/accesslog"
+	"github.com/morgana-os/morgana/web/static"
+)
+
+// errShutdownTimeout is returned when requests were still running when
+// --shutdown-timeout ran out.
+var errShutdownTimeout = errors.New("requests still running at the end of the shutdown timeout were cut short")
+
+// run serves until SIGTERM or SIGINT, then shuts down gracefully.
+func run(cfg *config, logger *slog.Logger, stdout io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+
+	handler, err := siteHandler(logger)
+	if err != nil {
+		return err
+	}
+	logged := func(h http.Handler) http.Handler { return h }
+	if format, ok := accesslog.ParseFormat(cfg.accessLog); ok {
+		logged = accesslog.New(stdout, format).Wrap
+	}
+	servers := []*server{{name: "http", port: cfg.port, handler: logged(handler)}}
+	var prefetch func(context.Context)
+	tlsPort := cfg.tlsPort // the listener's, once it listens: --tls-port may be 0
+	if cfg.tls() {
+		tc, err := newTLS(cfg, logger)
+		if err != nil {
+			return err
+		}
+		defer tc.close()
+		servers = []*server{
+			{name: "https", port: cfg.tlsPort, tls: tc.config, handler: logged(handler)},
+			{name: "http", port: cfg.port, handler: logged(tc.httpHandler(redirectToHTTPS(func() int { return tlsPort })))},
+		}
+		prefetch = tc.prefetch
+	}
+	if err := listenAll(cfg.bind, servers, logger); err != nil {
+		return err
+	}
+	if _, port, err := net.SplitHostPort(servers[0].ln.Addr().String()); err == nil && cfg.tls() {
+		tlsPort, _ = strconv.Atoi(port)
+	}
+	ready(logger)
+	if prefetch != nil {
+		go prefetch(ctx)
+	}
+	return serve(ctx, servers, cfg.shutdownTimeout, logger)
+}
+
+// siteHandler serves the embedded site, and the about page.
+func siteHandler(logger *slog.Logger) (http.Handler, error) {
+	files, err := static.New(site(), static.Options{NotFound: "404.html", Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	served := new(atomic.Int64)
+	mux := http.NewServeMux()
+	mux.Handle("GET /about", &aboutPage{info: readImageInfo(os.Getenv, os.Executable), site: site(), served: served})
+	mux.Handle("/", files)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		mux.ServeHTTP(w, r)
+	}), nil
+}
+
+// ready notes the end of the boot.
+func ready(logger *slog.Logger) {
+	now := time.Now()
+	bootReady.Store(&now)
+	logger.Info("ready", "boot", now.Sub(processStart).Round(time.Microsecond))
+}
+
+// bootReady is when the listeners were up; the about page reports it.
+var bootReady atomic.Pointer[time.Time]
+
+// server is one listener and what serves it.
+type server struct {
+	name    string
+	port    int
+	tls     *tls.Config
+	handler http.Handler
+	ln      net.Listener
+	srv     *http.Server
+}
+
+// listenAll opens the servers' listeners on the image's network.
+func listenAll(bind string, servers []*server, logger *slog.Logger) error {
+	for _, s := range servers {
+		addr := net.JoinHostPort(bind, strconv.Itoa(s.port))
+		ln, err := stack.Listen("tcp", addr)
+		if err != nil {
+			for _, o := range servers {
+				if o.ln != nil {
+					o.ln.Close()
+				}
+			}
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		s.ln = ln
+		s.srv = &http.Server{
+			Handler:           s.handler,
+			TLSConfig:         s.tls,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		}
+		logger.Info("listening", "proto", s.name, "addr", ln.Addr().String())
+	}
+	return nil
+}
+
+// serve runs the servers until ctx is done, then shuts them down: the
+// listeners close at once, requests in flight have until timeout.
+func serve(ctx context.Context, servers []*server, timeout time.Duration, logger *slog.Logger) error {
+	errc := make(chan error, len(servers))
+	for _, s := range servers {
+		go func() {
+			var err error
+			if s.tls != nil {
+				err = s.srv.ServeTLS(s.ln, "", "")
+			} else {
+				err = s.srv.Serve(s.ln)
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s: %w", s.name, err)
+			}
+		}()
+	}
+	select {
+	case err := <-errc:
+		for _, s := range servers {
+			s.srv.Close()
+		}
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", timeout)
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	var timedOut atomic.Bool
+	for _, s := range servers {
+		wg.Go(func() {
+			if err := s.srv.Shutdown(sctx); err != nil {
+				timedOut.Store(true)
+				s.srv.Close()
+			}
+		})
+	}
+	wg.Wait()
+	if timedOut.Load() {
+		return errShutdownTimeout
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// redirectToHTTPS sends plain HTTP requests to the same URL on HTTPS, on
+// the port tlsPort returns.
+func redirectToHTTPS(port func() int) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tlsPort := port()
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if host == "" {
+			http.Error(w, "400 a Host header is needed", http.StatusBadRequest)
+			return
+		}
+		if tlsPort != 443 {
+			host = net.JoinHostPort(host, strconv.Itoa(tlsPort))
+		} else if net.ParseIP(host) != nil && net.ParseIP(host).To4() == nil {
+			host = "[" + host + "]"
+		}
+		code := http.StatusPermanentRedirect
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			code = http.StatusMovedPermanently
+		}
+		http.Redirect(w, r, "https://"+host+r.URL.RequestURI(), code)
+	})
+}
