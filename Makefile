@@ -1,7 +1,7 @@
-# The README's commands: `make demo` boots the example, `make test` runs every check.
+# The README's commands: `make demo` boots the website unikernel, `make test` runs every check.
 GO ?= go
 
-.PHONY: all build test test-long demo bench vet fmt clean
+.PHONY: all build test test-long demo hello bench vet fmt clean
 
 all: build
 
@@ -17,8 +17,14 @@ test:
 test-long:
 	MORGANA_LONG_TESTS=1 bash scripts/test.sh
 
-# Boots examples/hello in a VM.
+# Boots the website unikernel (examples/website) and publishes it on http://localhost:8080/;
+# Ctrl-C stops it. PORT=N picks another host port.
+PORT ?= 8080
 demo:
+	$(GO) run ./cmd/morgana run -p $(PORT):80 ./examples/website
+
+# Boots examples/hello, which prints and exits.
+hello:
 	$(GO) run ./cmd/morgana run ./examples/hello
 
 # Native vs VM, measured in the same run: boot, a system call, the clock (package bench).

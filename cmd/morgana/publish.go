@@ -73,12 +73,25 @@ func startUserNet(o runOptions, devs []*hostdev.Device, fwds []usernet.Forward) 
 		if o.outbound {
 			d.Info.DNS = usernet.DNS4.String()
 		}
-		if o.verbose {
-			for _, f := range n.Forwards() {
-				fmt.Fprintf(os.Stderr, "morgana: publishing %s (host %s)\n", f, f.HostAddr)
-			}
+		for _, f := range n.Forwards() {
+			fmt.Fprintf(os.Stderr, "morgana: publishing guest port %d/%s on %s%s\n", f.GuestPort, f.Proto, f.HostAddr, hint(f))
 		}
 		return n, nil
 	}
 	return nil, fmt.Errorf("-p: no user-mode network device")
+}
+
+// hint is where a browser would find a published TCP port.
+func hint(f usernet.Forward) string {
+	if f.Proto != usernet.TCP {
+		return ""
+	}
+	host := f.HostAddr.Addr().String()
+	if a := f.HostAddr.Addr(); a.IsUnspecified() || a.IsLoopback() {
+		host = "localhost"
+	}
+	if f.HostAddr.Addr().Is6() && host != "localhost" {
+		host = "[" + host + "]"
+	}
+	return fmt.Sprintf(": http://%s:%d/", host, f.HostAddr.Port())
 }
