@@ -64,4 +64,5 @@ const (
 	SysPrlimit64        = 302
 	SysGetrandom        = 318
 	SysExecveat         = 322
+	SysRseq             = 334
 )

@@ -116,6 +116,7 @@ var Table = []Syscall{
 	{SysPrlimit64, "prlimit64", Partial, "own process; reports fixed limits, accepts lowering", 0},
 	{SysGetrandom, "getrandom", Supported, "from the host's random source", 0},
 	{SysExecveat, "execveat", Refused, "EACCES", EACCES},
+	{SysRseq, "rseq", Partial, "ENOSYS in hvt. spt lets it through: between loading the filter and becoming the image, morgana's own child may start threads, and a glibc-linked morgana (built with cgo) registers each with rseq and aborts if that fails. A Go image never calls it", 0},
 }
 
 // Lookup returns the entry for system call nr.

@@ -90,6 +90,7 @@ func init() {
 		abi.SysPipe2:            sysPipe2,
 		abi.SysPrlimit64:        sysPrlimit64,
 		abi.SysGetrandom:        sysGetrandom,
+		abi.SysRseq:             constant(errno(unix.ENOSYS)),
 		abi.SysPread64:          sysPread64,
 		abi.SysPwrite64:         sysPwrite64,
 		abi.SysFsync:            sysFsync,

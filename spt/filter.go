@@ -17,7 +17,12 @@ const ImageFD = 3
 // hold for the rule to allow the call.
 type check struct {
 	arg  int    // 0..5
-	kind string // "none": no bit of val set; "all": every bit of val set; "eq": equal to val; "ne32": low 32 bits differ from val (for descriptors, which the kernel truncates to int)
+	// "none": no bit of val set; "all": every bit of val set; "eq": equal
+	// to val; "eq32", "ne32": the low 32 bits equal or differ from val.
+	// The 32-bit kinds are for int arguments (descriptors, commands): the
+	// kernel reads only their low half, and a caller may leave garbage in
+	// the high one (Go's runtime does).
+	kind string
 	val  uint64
 }
 
@@ -70,9 +75,9 @@ func deviceRules(rules map[int]rule, devs []abi.Device) {
 		if d.Kind != abi.BlockDevice {
 			continue
 		}
-		disks = append(disks, []check{{0, "eq", uint64(d.FD)}})
+		disks = append(disks, []check{{0, "eq32", uint64(d.FD)}})
 		if !d.ReadOnly {
-			writable = append(writable, []check{{0, "eq", uint64(d.FD)}})
+			writable = append(writable, []check{{0, "eq32", uint64(d.FD)}})
 		}
 	}
 	rules[abi.SysPread64] = rule{disks, abi.EBADF}
@@ -90,7 +95,7 @@ func deviceRules(rules map[int]rule, devs []abi.Device) {
 	}
 	var fcntl [][]check
 	for _, cmd := range []uint64{unix.F_GETFD, unix.F_SETFD, unix.F_GETFL, unix.F_SETFL} {
-		fcntl = append(fcntl, []check{{1, "eq", cmd}})
+		fcntl = append(fcntl, []check{{1, "eq32", cmd}})
 	}
 	rules[abi.SysFcntl] = rule{fcntl, abi.EINVAL}
 }
@@ -176,6 +181,10 @@ func block(r rule) []bpf.Instruction {
 				body = append(body, bpf.LoadAbsolute{Off: lo, Size: 4})
 				fails = append(fails, len(body))
 				body = append(body, bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(c.val)})
+			case "eq32":
+				body = append(body, bpf.LoadAbsolute{Off: lo, Size: 4})
+				fails = append(fails, len(body))
+				body = append(body, bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: uint32(c.val)})
 			case "eq":
 				body = append(body, bpf.LoadAbsolute{Off: lo, Size: 4})
 				fails = append(fails, len(body))

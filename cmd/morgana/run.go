@@ -22,12 +22,12 @@ import (
 
 // runOptions are the parsed flags of morgana run.
 type runOptions struct {
-	mem     sizeFlag
-	cpus    int
-	env     listFlag
-	verbose bool
-	trace   bool
-	mode    string
+	mem      sizeFlag
+	cpus     int
+	env      listFlag
+	verbose  bool
+	trace    bool
+	mode     string
 	nets     listFlag
 	blocks   listFlag
 	publish  listFlag
