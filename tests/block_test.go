@@ -15,15 +15,21 @@ import (
 // manifest of its //morgana: directives, and returns the image's path.
 func buildImage(t testing.TB, name string) string {
 	t.Helper()
+	return buildPackageImage(t, "./tests/guests/"+name)
+}
+
+// buildPackageImage builds the package at pkg (relative to the module root) with `morgana build`.
+func buildPackageImage(t testing.TB, pkg string) string {
+	t.Helper()
 	bin := mustHaveMorgana(t)
-	out := filepath.Join(workDir, "images", name)
-	path, err := cachedBuild("image "+name, func() (string, error) {
+	out := filepath.Join(workDir, "images", strings.ReplaceAll(strings.TrimPrefix(pkg, "./"), "/", "_"))
+	path, err := cachedBuild("image "+pkg, func() (string, error) {
 		cmd := goCommand(hostTarget)
-		cmd.Path, cmd.Args = bin, []string{bin, "build", "-o", out, "./tests/guests/" + name}
+		cmd.Path, cmd.Args = bin, []string{bin, "build", "-o", out, pkg}
 		return out, run(cmd)
 	})
 	if err != nil {
-		t.Fatalf("morgana build %s: %v", name, err)
+		t.Fatalf("morgana build %s: %v", pkg, err)
 	}
 	return path
 }

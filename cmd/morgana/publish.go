@@ -83,7 +83,8 @@ func startUserNet(o runOptions, devs []*hostdev.Device, fwds []usernet.Forward) 
 
 // hint is where a browser would find a published TCP port.
 func hint(f usernet.Forward) string {
-	if f.Proto != usernet.TCP {
+	scheme := map[uint16]string{80: "http", 8080: "http", 443: "https", 8443: "https"}[f.GuestPort]
+	if f.Proto != usernet.TCP || scheme == "" {
 		return ""
 	}
 	host := f.HostAddr.Addr().String()
@@ -93,5 +94,5 @@ func hint(f usernet.Forward) string {
 	if f.HostAddr.Addr().Is6() && host != "localhost" {
 		host = "[" + host + "]"
 	}
-	return fmt.Sprintf(": http://%s:%d/", host, f.HostAddr.Port())
+	return fmt.Sprintf(": %s://%s:%d/", scheme, host, f.HostAddr.Port())
 }

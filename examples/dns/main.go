@@ -36,6 +36,7 @@ import (
 	"syscall"
 
 	"github.com/morgana-os/morgana/block"
+	"github.com/morgana-os/morgana/bootflags"
 	"github.com/morgana-os/morgana/dns/answer"
 	"github.com/morgana-os/morgana/dns/server"
 	"github.com/morgana-os/morgana/dns/zone"
@@ -62,6 +63,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	port := fs.Int("port", 53, "UDP and TCP port")
 	host := fs.String("addr", "", "IP address to listen on (default: all of them)")
 	fs.Var(&allow, "axfr-allow", "network allowed to transfer zones, as a CIDR (repeatable)")
+	// The network's boot arguments (--ipv4 and the rest) are package
+	// stack's; defining them here keeps this flag set from refusing them.
+	bootflags.RegisterNetwork(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
