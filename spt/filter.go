@@ -16,7 +16,7 @@ const ImageFD = 3
 // check is one test of a system call argument; all checks of a rule must
 // hold for the rule to allow the call.
 type check struct {
-	arg  int    // 0..5
+	arg int // 0..5
 	// "none": no bit of val set; "all": every bit of val set; "eq": equal
 	// to val; "eq32", "ne32": the low 32 bits equal or differ from val.
 	// The 32-bit kinds are for int arguments (descriptors, commands): the
