@@ -38,6 +38,7 @@ needed=(
 	nginx:nginx-light  # HTTP reference server of the website tests
 	socat:socat        # UDP peer
 	ping:iputils-ping  # ICMP peer
+	chromium:chromium  # the website's screenshot test
 )
 
 missing=()
