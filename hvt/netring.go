@@ -1,6 +1,7 @@
 package hvt
 
 import (
+	"encoding/binary"
 	"runtime"
 	"time"
 
@@ -78,7 +79,7 @@ func (n *netDev) receiveRing(r *netRing) bool {
 	if rerr != nil {
 		return true
 	}
-	putLE32(s, uint32(got))
+	binary.LittleEndian.PutUint32(s, uint32(got))
 	storeWord(head, h+1)
 	n.rxFrames.Add(1)
 	if want := r.word(abi.NetRingRxWant); loadWord(want) != 0 {
@@ -116,7 +117,7 @@ func (n *netDev) transmit(r *netRing) {
 		}
 		for ; t != h; t++ {
 			s := r.slot(abi.NetRingTxOffset, t)
-			size := le32(s)
+			size := binary.LittleEndian.Uint32(s)
 			if size >= 14 && int(size) <= n.frameLen() {
 				n.send(s[abi.NetRingFrameOffset : abi.NetRingFrameOffset+size])
 			} else {
@@ -174,8 +175,4 @@ func (n *netDev) send(frame []byte) {
 
 func le32(b []byte) uint32 {
 	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-}
-
-func putLE32(b []byte, v uint32) {
-	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 }

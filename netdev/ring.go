@@ -1,6 +1,7 @@
 package netdev
 
 import (
+	"encoding/binary"
 	"net"
 	"os"
 	"sync/atomic"
@@ -71,7 +72,7 @@ func (d *ringDevice) Read(frames [][]byte, sizes []int) (int, error) {
 			n := 0
 			for ; tail != head && n < len(frames); tail++ {
 				s := d.slot(abi.NetRingRxOffset, tail)
-				size := min(int(le32(s)), abi.NetRingFrameMax)
+				size := min(int(binary.LittleEndian.Uint32(s)), abi.NetRingFrameMax)
 				sizes[n] = copy(frames[n], s[abi.NetRingFrameOffset:abi.NetRingFrameOffset+size])
 				n++
 			}
@@ -117,7 +118,7 @@ func (d *ringDevice) Write(frames [][]byte) (int, error) {
 				f = f[:d.info.MTU+18] // the monitor would drop it; keep the slot well-formed
 			}
 			s := d.slot(abi.NetRingTxOffset, head)
-			putLE32(s, uint32(copy(s[abi.NetRingFrameOffset:], f)))
+			binary.LittleEndian.PutUint32(s, uint32(copy(s[abi.NetRingFrameOffset:], f)))
 			sent++
 		}
 		atomic.StoreUint32(d.txHead, head)
@@ -140,8 +141,4 @@ func (d *ringDevice) Close() error {
 
 func le32(b []byte) uint32 {
 	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-}
-
-func putLE32(b []byte, v uint32) {
-	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 }
