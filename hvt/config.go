@@ -4,6 +4,7 @@ import (
 	"os"
 
 	"github.com/morgana-os/morgana/abi"
+	"github.com/morgana-os/morgana/elfimage"
 
 	"io"
 	"log/slog"
@@ -11,11 +12,14 @@ import (
 
 // Config describes one run of an image.
 type Config struct {
-	Image string   // path of the ELF image
-	Argv  []string // the guest's argv, argv[0] included
-	Env   []string // the guest's environment, KEY=VALUE
-	Mem   uint64   // guest memory in bytes: a hard limit
-	CPUs  int      // vCPUs the guest may run on at once (its affinity mask)
+	Image string // path of the ELF image
+	// Loaded, if set, is Image already opened and checked by the caller,
+	// so that a boot reads the file once.
+	Loaded *elfimage.Image
+	Argv   []string // the guest's argv, argv[0] included
+	Env    []string // the guest's environment, KEY=VALUE
+	Mem    uint64   // guest memory in bytes: a hard limit
+	CPUs   int      // vCPUs the guest may run on at once (its affinity mask)
 
 	KVMDevice string // default /dev/kvm
 	Stdout    io.Writer

@@ -111,8 +111,10 @@ func New(cfg Config) (_ *VM, err error) {
 	if err := vm.attachDevices(); err != nil {
 		return nil, err
 	}
-	if vm.image, err = elfimage.Open(cfg.Image); err != nil {
-		return nil, err
+	if vm.image = cfg.Loaded; vm.image == nil {
+		if vm.image, err = elfimage.Open(cfg.Image); err != nil {
+			return nil, err
+		}
 	}
 	if err := CheckMem(vm.image, cfg.Mem); err != nil {
 		return nil, err

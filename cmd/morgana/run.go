@@ -83,7 +83,11 @@ func runCmd(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	manifest, declared, err := readManifest(image)
+	im, err := elfimage.Open(image)
+	if err != nil {
+		return fail(err)
+	}
+	manifest, declared, err := readManifest(im)
 	if err != nil {
 		return fail(err)
 	}
@@ -108,9 +112,9 @@ func runCmd(args []string) int {
 	}
 	guestArgv := append([]string{fs.Arg(0)}, fs.Args()[1:]...)
 	if o.mode != "hvt" {
-		return runProcess(o, image, guestArgv, devs)
+		return runProcess(o, im, guestArgv, devs)
 	}
-	return runVM(ctx, o, image, guestArgv, devs)
+	return runVM(ctx, o, im, guestArgv, devs)
 }
 
 // defaultMode is hvt where KVM can be used, and otherwise spt, with a
@@ -152,14 +156,10 @@ func deviceSpecs(o runOptions) ([]hostdev.Spec, error) {
 
 // readManifest reads the devices the image declares; declared is false
 // for an image without a manifest.
-func readManifest(image string) (m abi.Manifest, declared bool, err error) {
-	im, err := elfimage.Open(image)
-	if err != nil {
-		return nil, false, err
-	}
+func readManifest(im *elfimage.Image) (m abi.Manifest, declared bool, err error) {
 	text, declared := im.StringVar(abi.ManifestSymbol)
 	if m, err = abi.ParseManifest(text); err != nil {
-		return nil, false, fmt.Errorf("%s: bad device manifest: %w", image, err)
+		return nil, false, fmt.Errorf("%s: bad device manifest: %w", im.Path, err)
 	}
 	return m, declared, nil
 }
@@ -176,10 +176,11 @@ func guestEnv(o runOptions, devs []abi.Device) []string {
 
 // runProcess runs the image as a host process: spt or unix mode. The
 // devices are inherited descriptors.
-func runProcess(o runOptions, image string, argv []string, devs []*hostdev.Device) int {
-	if err := checkImage(image, uint64(o.mem), o.cpus); err != nil {
+func runProcess(o runOptions, im *elfimage.Image, argv []string, devs []*hostdev.Device) int {
+	if err := checkImage(im, uint64(o.mem), o.cpus); err != nil {
 		return fail(err)
 	}
+	image := im.Path
 	first := 3
 	if o.mode == "spt" {
 		first = spt.FirstDeviceFD
@@ -202,7 +203,7 @@ func runProcess(o runOptions, image string, argv []string, devs []*hostdev.Devic
 }
 
 // runVM boots the image in a KVM virtual machine: hvt mode.
-func runVM(ctx context.Context, o runOptions, image string, argv []string, devs []*hostdev.Device) int {
+func runVM(ctx context.Context, o runOptions, im *elfimage.Image, argv []string, devs []*hostdev.Device) int {
 	logLevel := slog.LevelWarn
 	if o.verbose {
 		logLevel = slog.LevelInfo
@@ -214,7 +215,8 @@ func runVM(ctx context.Context, o runOptions, image string, argv []string, devs 
 		infos[i].Ring = infos[i].Kind == abi.NetDevice && infos[i].MTU+18 <= abi.NetRingFrameMax
 	}
 	cfg := hvt.Config{
-		Image:     image,
+		Image:     im.Path,
+		Loaded:    im,
 		Argv:      argv,
 		Env:       guestEnv(o, infos),
 		Mem:       uint64(o.mem),
@@ -265,13 +267,9 @@ func errNotExist(err error) error {
 
 // checkImage applies hvt's checks in the other modes too, so that a command
 // line that runs in unix mode is one that boots in a VM.
-func checkImage(path string, mem uint64, cpus int) error {
+func checkImage(im *elfimage.Image, mem uint64, cpus int) error {
 	if cpus < 1 || cpus > 64 {
 		return fmt.Errorf("--cpus %d: must be between 1 and 64", cpus)
-	}
-	im, err := elfimage.Open(path)
-	if err != nil {
-		return err
 	}
 	return hvt.CheckMem(im, mem)
 }
