@@ -168,3 +168,22 @@ func TestFallbackToSPT(t *testing.T) {
 		t.Errorf("the image did not run: %q", r.stdout)
 	}
 }
+
+// TestBuildFromElsewhere checks `morgana build -o IMAGE DIR` run outside the package's module,
+// with a relative output path: the package is built in its own module, the image lands where -o
+// says, relative to where morgana was run.
+func TestBuildFromElsewhere(t *testing.T) {
+	bin := mustHaveMorgana(t)
+	dir := t.TempDir()
+	r := runCmd(t, 3*defaultTimeout, func(ctx context.Context) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, bin, "build", "-o", "hello.img", filepath.Join(moduleRoot, "tests/guests/hello"))
+		cmd.Dir = dir
+		return cmd
+	})
+	if r.exit != 0 {
+		t.Fatalf("morgana build: exit status %d: %s", r.exit, r.stderr)
+	}
+	if _, err := elf.Open(filepath.Join(dir, "hello.img")); err != nil {
+		t.Errorf("no image at -o: %v", err)
+	}
+}

@@ -38,7 +38,17 @@ func buildCmd(argv []string) int {
 		}
 		*out = filepath.Base(abs)
 	}
-	if err := imagebuild.Build(context.Background(), pkg, *out, imagebuild.Options{Stderr: os.Stderr}); err != nil {
+	opt := imagebuild.Options{Stderr: os.Stderr}
+	if st, err := os.Stat(pkg); err == nil && st.IsDir() {
+		// A directory: build it from inside, so that its module is found
+		// wherever morgana is run from.
+		abs, err := filepath.Abs(*out)
+		if err != nil {
+			return fail(err)
+		}
+		opt.Dir, pkg, *out = pkg, ".", abs
+	}
+	if err := imagebuild.Build(context.Background(), pkg, *out, opt); err != nil {
 		return fail(err)
 	}
 	return 0
