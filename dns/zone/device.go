@@ -14,15 +14,16 @@ func ReadBlocks(dev io.ReaderAt, size int64, blockSize int, name string) (*Zone,
 		return nil, errors.New(name + ": size is not a whole number of blocks")
 	}
 	chunk := max(blockSize, (64<<10)/blockSize*blockSize)
-	return Read(&blockReader{dev: dev, size: size, buf: make([]byte, 0, chunk)}, name)
+	return Read(&blockReader{dev: dev, size: size, chunk: make([]byte, chunk)}, name)
 }
 
 // blockReader reads a device sequentially in aligned chunks.
 type blockReader struct {
-	dev  io.ReaderAt
-	size int64
-	off  int64  // device offset of the next chunk
-	buf  []byte // unread bytes of the current chunk
+	dev   io.ReaderAt
+	size  int64
+	off   int64  // device offset of the next chunk
+	chunk []byte // the buffer chunks are read into
+	buf   []byte // unread bytes of the current chunk
 }
 
 func (r *blockReader) Read(p []byte) (int, error) {
@@ -30,8 +31,8 @@ func (r *blockReader) Read(p []byte) (int, error) {
 		if r.off >= r.size {
 			return 0, io.EOF
 		}
-		n := int(min(int64(cap(r.buf)), r.size-r.off))
-		m, err := r.dev.ReadAt(r.buf[:n], r.off)
+		n := int(min(int64(len(r.chunk)), r.size-r.off))
+		m, err := r.dev.ReadAt(r.chunk[:n], r.off)
 		if m < n && err == nil {
 			err = io.ErrUnexpectedEOF
 		}
@@ -39,7 +40,7 @@ func (r *blockReader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 		r.off += int64(n)
-		r.buf = r.buf[:n]
+		r.buf = r.chunk[:n]
 	}
 	n := copy(p, r.buf)
 	r.buf = r.buf[n:]

@@ -2,6 +2,7 @@ package zone
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -182,6 +183,21 @@ func TestReadBlocks(t *testing.T) {
 		if z.Lookup(MustKey("ns.sub.example.com.")) == nil {
 			t.Errorf("sector %d: the last record is missing", sector)
 		}
+	}
+	// A zone longer than one 64 KiB read: every chunk must be read.
+	var big strings.Builder
+	big.WriteString(goodZone)
+	for i := 0; big.Len() < 200<<10; i++ {
+		fmt.Fprintf(&big, "host%d A 192.0.2.%d\n", i, i%250+1)
+	}
+	data := append([]byte(big.String()), make([]byte, 512)...)
+	data = data[:len(data)/512*512]
+	z, err := ReadBlocks(sectorDisk{data, 512}, int64(len(data)), 512, "disk")
+	if err != nil {
+		t.Fatalf("a zone of %d bytes: %v", len(data), err)
+	}
+	if z.Lookup(MustKey("host5000.example.com.")) == nil {
+		t.Errorf("a zone of %d bytes: a record past the first chunk is missing", len(data))
 	}
 	bad := append([]byte(goodZone+"x CNAME y\nx A 192.0.2.1\n"), make([]byte, 512)...)
 	bad = bad[:len(bad)/512*512]
