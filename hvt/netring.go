@@ -98,6 +98,10 @@ func (n *netDev) wake() {
 	n.vm.files.notify()
 }
 
+// ringSendWaits is how long the transmitter waits for a full host queue
+// (in 20 ms polls) before it drops a frame: it blocks no vCPU.
+const ringSendWaits = 50
+
 // spinFor is how long the transmitter polls an empty ring before it asks
 // to be kicked: a kick costs the guest an exit.
 const spinFor = 50 * time.Microsecond
@@ -119,7 +123,7 @@ func (n *netDev) transmit(r *netRing) {
 			s := r.slot(abi.NetRingTxOffset, t)
 			size := binary.LittleEndian.Uint32(s)
 			if size >= 14 && int(size) <= n.frameLen() {
-				n.send(s[abi.NetRingFrameOffset : abi.NetRingFrameOffset+size])
+				n.send(s[abi.NetRingFrameOffset:abi.NetRingFrameOffset+size], ringSendWaits)
 			} else {
 				n.txDrops.Add(1) // a malformed slot is the guest's problem only
 			}
@@ -154,25 +158,27 @@ func (n *netDev) idle(r *netRing, head, want *uint32, tail uint32) bool {
 	}
 }
 
-// send writes one frame to the host descriptor.
-func (n *netDev) send(frame []byte) {
+// send writes one frame to the host descriptor, waiting out a full host
+// queue up to waits times (20 ms each). A frame it cannot send is dropped
+// and counted, as a NIC drops; the error is for a descriptor that failed
+// otherwise (the peer is gone).
+func (n *netDev) send(frame []byte, waits int) error {
 	for try := 0; ; try++ {
 		_, err := unix.Write(n.fd, frame)
 		switch {
 		case err == nil:
 			n.txFrames.Add(1)
-			return
+			return nil
 		case err == unix.EINTR:
 			continue
-		case err == unix.EAGAIN && try < 50:
+		case err == unix.EAGAIN && try < waits:
 			unix.Poll([]unix.PollFd{{Fd: int32(n.fd), Events: unix.POLLOUT}}, 20)
 			continue
 		}
 		n.txDrops.Add(1)
-		return
+		if err == unix.EAGAIN || err == unix.ENOBUFS {
+			return nil
+		}
+		return err
 	}
-}
-
-func le32(b []byte) uint32 {
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }

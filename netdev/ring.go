@@ -138,7 +138,3 @@ func (d *ringDevice) Close() error {
 	d.closed.Store(true)
 	return d.f.Close()
 }
-
-func le32(b []byte) uint32 {
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-}

@@ -84,15 +84,6 @@ func deviceRules(rules map[int]rule, devs []abi.Device) {
 	rules[abi.SysPwrite64] = rule{writable, abi.EBADF}
 	rules[abi.SysFsync] = rule{disks, abi.EINVAL}
 	rules[abi.SysFdatasync] = rule{disks, abi.EINVAL}
-	if len(disks) == 0 {
-		for _, nr := range []int{abi.SysPread64, abi.SysPwrite64, abi.SysFsync, abi.SysFdatasync} {
-			r := rules[nr]
-			rules[nr] = rule{deny: r.deny}
-		}
-	}
-	if len(writable) == 0 {
-		rules[abi.SysPwrite64] = rule{deny: abi.EBADF}
-	}
 	var fcntl [][]check
 	for _, cmd := range []uint64{unix.F_GETFD, unix.F_SETFD, unix.F_GETFL, unix.F_SETFL} {
 		fcntl = append(fcntl, []check{{1, "eq32", cmd}})
