@@ -20,6 +20,7 @@ import (
 type netDev struct {
 	vm   *VM
 	info abi.Device
+	file *os.File // the host side; its read deadline stops the receiver
 	fd   int
 	rc   syscall.RawConn
 
@@ -44,7 +45,7 @@ func newNetDev(vm *VM, f *os.File, info abi.Device) (*netDev, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &netDev{vm: vm, info: info, fd: int(f.Fd()), rc: rc, space: make(chan struct{}, 1)}
+	n := &netDev{vm: vm, info: info, file: f, fd: int(f.Fd()), rc: rc, space: make(chan struct{}, 1)}
 	n.txBufs.New = func() any { b := make([]byte, n.frameLen()); return &b }
 	return n, nil
 }

@@ -2,6 +2,7 @@ package hvt
 
 import (
 	"fmt"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -32,7 +33,21 @@ func (vm *VM) attachDevices() error {
 		vm.files.fds[d.Info.FD] = &fd{f: f, accmode: unix.O_RDWR, nonblock: d.Info.Kind == abi.NetDevice}
 	}
 	for _, n := range vm.nets {
-		go n.receive()
+		vm.devWG.Add(1)
+		go func() {
+			defer vm.devWG.Done()
+			n.receive()
+		}()
 	}
 	return nil
+}
+
+// stopDevices ends the device goroutines of a stopped VM and waits for
+// them, so that none touches guest memory once it is released: a receiver
+// blocked on its host descriptor is woken by a read deadline in the past.
+func (vm *VM) stopDevices() {
+	for _, n := range vm.nets {
+		n.file.SetReadDeadline(time.Unix(1, 0))
+	}
+	vm.devWG.Wait()
 }

@@ -27,7 +27,7 @@ func newFakeVM(t *testing.T) *VM {
 		threads: map[int]*thread{}, done: make(chan struct{})}
 	vm.futexes.init()
 	vm.files.init()
-	t.Cleanup(func() { vm.stop(0) })
+	t.Cleanup(func() { vm.stop(0); vm.stopDevices() })
 	return vm
 }
 

@@ -42,13 +42,22 @@ func (n *netDev) mapRing(t *thread, length uint64) (uint64, error) {
 	if n.ring != nil {
 		return 0, unix.EBUSY // one mapping per device
 	}
+	select {
+	case <-n.vm.done:
+		return 0, unix.EINTR // the VM is stopping: no new goroutine
+	default:
+	}
 	va, pages, err := t.vm.as.MapDevice(abi.NetRingSize, "netring:"+n.info.Name)
 	if err != nil {
 		return 0, err
 	}
 	n.ring = &netRing{va: va, pages: pages, kick: make(chan struct{}, 1)}
 	n.queue = nil // frames received before the rings existed are dropped
-	go n.transmit(n.ring)
+	n.vm.devWG.Add(1)
+	go func(r *netRing) {
+		defer n.vm.devWG.Done()
+		n.transmit(r)
+	}(n.ring)
 	return va, nil
 }
 

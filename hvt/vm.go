@@ -56,6 +56,7 @@ type VM struct {
 	futexes futexTable
 	files   fileTable
 	nets    []*netDev
+	devWG   sync.WaitGroup // device goroutines, which use guest memory; Close waits for them
 	stats   stats
 
 	done     chan struct{}
@@ -197,6 +198,7 @@ func (vm *VM) openKVM() error {
 // Close releases the VM's host resources.
 func (vm *VM) Close() {
 	vm.stop(0)
+	vm.stopDevices()
 	vm.spareWG.Wait()
 	vm.mu.Lock()
 	threads := vm.allThreads()
