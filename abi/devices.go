@@ -42,6 +42,10 @@ type Device struct {
 	MAC  string // aa:bb:cc:dd:ee:ff
 	MTU  int
 	Ring bool // hvt: mmap of the descriptor gives the NetRing
+	// Vnet: every frame starts with a virtio-net header (NetVnetHdrLen
+	// bytes) carrying checksum and segmentation offload, as a TAP with
+	// IFF_VNET_HDR gives them; frames may then be up to NetVnetFrameMax.
+	Vnet bool
 	// Addresses of user-mode networking (-p), where the network behind
 	// the device is the monitor's own; empty otherwise.
 	IPv4        string // address/prefix length
@@ -88,6 +92,9 @@ func FormatDevices(devs []Device) string {
 			if d.Ring {
 				field("ring", "1")
 			}
+			if d.Vnet {
+				field("vnet", "1")
+			}
 			field("ipv4", d.IPv4)
 			field("gw", d.IPv4Gateway)
 			field("dns", d.DNS)
@@ -127,6 +134,8 @@ func ParseDevices(s string) ([]Device, error) {
 				d.MTU, err = strconv.Atoi(v)
 			case "ring":
 				d.Ring = v == "1"
+			case "vnet":
+				d.Vnet = v == "1"
 			case "ipv4":
 				d.IPv4 = v
 			case "gw":
@@ -155,24 +164,39 @@ func ParseDevices(s string) ([]Device, error) {
 }
 
 // Manifest is the list of devices an image declares, encoded as
-// "net:service block:storage".
+// "net:service block:storage block:files?": a device marked "?" is
+// optional, one the image can use but runs without.
 type Manifest []ManifestEntry
 
 // ManifestEntry is one declared device.
 type ManifestEntry struct {
 	Kind DeviceKind
 	Name string
+	// Optional: the image runs without the device (its directive says
+	// //morgana:block NAME optional), so a command line may leave it out.
+	Optional bool
+}
+
+// optionalMark ends the encoding of an optional device.
+const optionalMark = "?"
+
+func (e ManifestEntry) String() string {
+	s := string(e.Kind) + ":" + e.Name
+	if e.Optional {
+		s += optionalMark
+	}
+	return s
 }
 
 func (m Manifest) String() string {
 	s := make([]string, len(m))
 	for i, e := range m {
-		s[i] = string(e.Kind) + ":" + e.Name
+		s[i] = e.String()
 	}
 	return strings.Join(s, " ")
 }
 
-// Has reports whether m declares the device.
+// Has reports whether m declares the device, optional or not.
 func (m Manifest) Has(kind DeviceKind, name string) bool {
 	for _, e := range m {
 		if e.Kind == kind && e.Name == name {
@@ -187,13 +211,14 @@ func ParseManifest(s string) (Manifest, error) {
 	var m Manifest
 	for _, f := range strings.Fields(s) {
 		kind, name, ok := strings.Cut(f, ":")
+		name, optional := strings.CutSuffix(name, optionalMark)
 		if !ok || !ValidName(name) || (kind != string(NetDevice) && kind != string(BlockDevice)) {
-			return nil, fmt.Errorf("manifest entry %q: want net:NAME or block:NAME", f)
+			return nil, fmt.Errorf("manifest entry %q: want net:NAME or block:NAME, with a ? after an optional device", f)
 		}
 		if m.Has(DeviceKind(kind), name) {
 			return nil, fmt.Errorf("manifest entry %q: declared twice", f)
 		}
-		m = append(m, ManifestEntry{DeviceKind(kind), name})
+		m = append(m, ManifestEntry{Kind: DeviceKind(kind), Name: name, Optional: optional})
 	}
 	return m, nil
 }

@@ -8,7 +8,7 @@ import (
 
 func TestDevicesRoundTrip(t *testing.T) {
 	devs := []Device{
-		{Kind: NetDevice, Name: "service", FD: 3, MAC: "02:00:00:00:00:01", MTU: 1500, Ring: true,
+		{Kind: NetDevice, Name: "service", FD: 3, MAC: "02:00:00:00:00:01", MTU: 1500, Ring: true, Vnet: true,
 			IPv4: "10.0.2.15/24", IPv4Gateway: "10.0.2.2", DNS: "10.0.2.3"},
 		{Kind: BlockDevice, Name: "storage", FD: 4, Size: 1 << 20, SectorSize: 512},
 		{Kind: BlockDevice, Name: "config_2", FD: 5, Size: 512, SectorSize: 512, ReadOnly: true},
@@ -43,17 +43,37 @@ func TestParseDevicesErrors(t *testing.T) {
 }
 
 func TestManifest(t *testing.T) {
-	m, err := ParseManifest("net:service  block:storage")
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		in, want string // want: String() of the parsed manifest
+		entries  Manifest
+	}{
+		{"", "", nil},
+		{"net:service  block:storage", "net:service block:storage",
+			Manifest{{NetDevice, "service", false}, {BlockDevice, "storage", false}}},
+		{"net:service block:files? block:cache?", "net:service block:files? block:cache?",
+			Manifest{{NetDevice, "service", false}, {BlockDevice, "files", true}, {BlockDevice, "cache", true}}},
+		{"net:uplink?", "net:uplink?", Manifest{{NetDevice, "uplink", true}}},
 	}
-	if !m.Has(NetDevice, "service") || !m.Has(BlockDevice, "storage") || m.Has(NetDevice, "storage") {
+	for _, tt := range tests {
+		m, err := ParseManifest(tt.in)
+		if err != nil {
+			t.Errorf("ParseManifest(%q): %v", tt.in, err)
+			continue
+		}
+		if !reflect.DeepEqual(m, tt.entries) || m.String() != tt.want {
+			t.Errorf("ParseManifest(%q) = %+v (%q), want %+v (%q)", tt.in, m, m.String(), tt.entries, tt.want)
+		}
+		for _, e := range tt.entries {
+			if !m.Has(e.Kind, e.Name) {
+				t.Errorf("%q: Has(%s, %s) = false", tt.in, e.Kind, e.Name)
+			}
+		}
+	}
+	m, _ := ParseManifest("net:service block:storage?")
+	if m.Has(NetDevice, "storage") || m.Has(BlockDevice, "storage?") {
 		t.Errorf("Has is wrong for %v", m)
 	}
-	if m.String() != "net:service block:storage" {
-		t.Errorf("String() = %q", m.String())
-	}
-	for _, bad := range []string{"net", "tty:x", "net:a net:a", "block:"} {
+	for _, bad := range []string{"net", "tty:x", "net:a net:a", "net:a net:a?", "block:", "block:?", "block:a??", "block:?a", "?block:a"} {
 		if _, err := ParseManifest(bad); err == nil {
 			t.Errorf("ParseManifest(%q) succeeded", bad)
 		}

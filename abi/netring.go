@@ -4,13 +4,18 @@ package abi
 // (MAP_SHARED, NetRingSize bytes, offset 0) gives memory shared with the
 // monitor, so frames move without an exit each. It holds a control page
 // and two rings of NetRingSlots slots: rx (monitor to guest) and tx
-// (guest to monitor). A slot is a little-endian uint32 frame length and
-// the frame, at NetRingFrameOffset.
+// (guest to monitor).
+//
+// A frame starts at a slot with a little-endian uint32 length, the frame
+// following at NetRingFrameOffset; a frame longer than one slot holds
+// continues through the next slots, whole, wrapping from the last slot to
+// the first. It occupies NetRingSlotsFor(length) slots.
 //
 // Each ring has one producer and one consumer. Head and tail are
-// free-running uint32 counters: the producer fills slot head%NetRingSlots
-// and then advances head; the consumer reads slot tail%NetRingSlots and
-// then advances tail. The ring is full when head-tail == NetRingSlots.
+// free-running uint32 slot counters: the producer fills the slots from
+// head%NetRingSlots on and then advances head past them; the consumer
+// reads from tail%NetRingSlots and then advances tail past them. The free
+// room is NetRingSlots-(head-tail) slots; a frame waits until it fits.
 //
 // Notifications are suppressed unless asked for, as virtio's event flags
 // suppress them:
@@ -20,15 +25,18 @@ package abi
 //   - tx: the monitor, about to sleep, sets TxWant and checks head once
 //     more; the guest, after advancing head, clears TxWant if set and
 //     kicks the monitor with a zero-length write(2) on the descriptor.
-//   - tx room: a guest that finds tx full sets TxRoom; the monitor, after
-//     advancing tail, clears it and makes the descriptor writable.
+//   - tx room: a guest that finds tx without room for its next frame sets
+//     TxRoom; the monitor, after advancing tail, clears it and makes the
+//     descriptor writable.
+//   - rx room: the monitor, finding rx without room for the largest
+//     frame, sets RxRoom and checks tail once more; the guest, after
+//     advancing tail, clears RxRoom if set and kicks.
 //
 // Under load neither side sleeps and frames flow with no exit at all.
 const (
-	NetRingSlots       = 256
+	NetRingSlots       = 512
 	NetRingSlotSize    = 2048
 	NetRingFrameOffset = 4
-	NetRingFrameMax    = NetRingSlotSize - NetRingFrameOffset
 
 	NetRingControlSize = 4096
 	NetRingRxOffset    = NetRingControlSize
@@ -43,4 +51,31 @@ const (
 	NetRingTxTail = 256 // monitor
 	NetRingTxWant = 320 // monitor sets, guest clears
 	NetRingTxRoom = 384 // guest sets, monitor clears
+	NetRingRxRoom = 448 // monitor sets, guest clears
 )
+
+// NetRingSlotsFor is how many slots a frame of n bytes occupies.
+func NetRingSlotsFor(n int) uint32 {
+	return uint32((NetRingFrameOffset + n + NetRingSlotSize - 1) / NetRingSlotSize)
+}
+
+// The virtio-net header (virtio 1.x, struct virtio_net_hdr without
+// num_buffers) in front of every frame of a device with Vnet set: the
+// format of a TAP opened with IFF_VNET_HDR, so the monitor passes frames
+// through untouched.
+const (
+	NetVnetHdrLen = 10
+	// NetVnetFrameMax is the largest frame of a Vnet device: the header,
+	// an Ethernet header with a VLAN tag, and an IP packet of 64 KiB.
+	NetVnetFrameMax = NetVnetHdrLen + 18 + 65535
+)
+
+// NetFrameMax is the largest frame a network device carries: with Vnet, a
+// segmentation-offloaded one; otherwise the MTU, an Ethernet header and a
+// VLAN tag.
+func NetFrameMax(d Device) int {
+	if d.Vnet {
+		return NetVnetFrameMax
+	}
+	return d.MTU + 18
+}

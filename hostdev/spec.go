@@ -75,10 +75,10 @@ func CheckNames(specs []Spec) error {
 }
 
 // CheckManifest compares the attached devices with the ones the image
-// declares: each declared device must be attached and each attached one
-// declared. An image without a manifest (built by plain go build) is not
-// checked. With hostNetwork (unix mode), a network device may be left
-// out: the host's sockets stand in for it.
+// declares: each declared device must be attached, unless it is optional,
+// and each attached one declared. An image without a manifest (built by
+// plain go build) is not checked. With hostNetwork (unix mode), a network
+// device may be left out: the host's sockets stand in for it.
 func CheckManifest(specs []Spec, m abi.Manifest, declared, hostNetwork bool) error {
 	if !declared {
 		return nil
@@ -88,7 +88,7 @@ func CheckManifest(specs []Spec, m abi.Manifest, declared, hostNetwork bool) err
 		needs = "it declares " + describe(m)
 	}
 	for _, e := range m {
-		if hostNetwork && e.Kind == abi.NetDevice {
+		if e.Optional || hostNetwork && e.Kind == abi.NetDevice {
 			continue
 		}
 		found := false
@@ -115,6 +115,9 @@ func describe(m abi.Manifest) string {
 	parts := make([]string, len(m))
 	for i, e := range m {
 		parts[i] = string(e.Kind) + " " + e.Name
+		if e.Optional {
+			parts[i] += " (optional)"
+		}
 	}
 	return strings.Join(parts, ", ")
 }

@@ -41,31 +41,41 @@ func TestParse(t *testing.T) {
 
 func TestCheckManifest(t *testing.T) {
 	m, _ := abi.ParseManifest("net:service block:storage")
+	opt, _ := abi.ParseManifest("net:service block:storage block:files? block:cache?")
 	net := Spec{Kind: abi.NetDevice, Name: "service", Path: "tap0"}
 	disk := Spec{Kind: abi.BlockDevice, Name: "storage", Path: "d.img"}
 	extra := Spec{Kind: abi.BlockDevice, Name: "logs", Path: "l.img"}
+	files := Spec{Kind: abi.BlockDevice, Name: "files", Path: "f.tar", ReadOnly: true}
+	cache := Spec{Kind: abi.BlockDevice, Name: "cache", Path: "c.img"}
+	netFiles := Spec{Kind: abi.NetDevice, Name: "files", Path: "tap1"}
 	tests := []struct {
-		specs    []Spec
-		declared bool
-		err      string
+		m           abi.Manifest
+		specs       []Spec
+		declared    bool
+		hostNetwork bool
+		err         string
 	}{
-		{[]Spec{net, disk}, true, ""},
-		{[]Spec{disk, net}, true, ""},
-		{[]Spec{net}, true, `needs block device "storage"`},
-		{[]Spec{disk}, true, `needs net device "service": attach it with --net service=TAPDEV or -p`},
-		{[]Spec{net, disk, extra}, true, "does not use a block device named logs (it declares net service, block storage)"},
-		{[]Spec{extra}, false, ""}, // no manifest: nothing to check
+		{m, []Spec{net, disk}, true, false, ""},
+		{m, []Spec{disk, net}, true, false, ""},
+		{m, []Spec{net}, true, false, `needs block device "storage"`},
+		{m, []Spec{disk}, true, false, `needs net device "service": attach it with --net service=TAPDEV or -p`},
+		{m, []Spec{net, disk, extra}, true, false, "does not use a block device named logs (it declares net service, block storage)"},
+		{m, []Spec{extra}, false, false, ""}, // no manifest: nothing to check
+		{m, []Spec{disk}, true, true, ""},    // unix mode without the network device
+		{nil, []Spec{disk}, true, false, "declares no devices"},
+		// Optional devices: attached or not, as long as the others are.
+		{opt, []Spec{net, disk}, true, false, ""},
+		{opt, []Spec{net, disk, files}, true, false, ""},
+		{opt, []Spec{cache, files, disk, net}, true, false, ""},
+		{opt, []Spec{files}, true, false, `needs net device "service"`},
+		{opt, []Spec{net, files}, true, false, `needs block device "storage": attach it with --block storage=FILE (it declares net service, block storage, block files (optional), block cache (optional))`},
+		{opt, []Spec{net, disk, extra}, true, false, "does not use a block device named logs"},
+		{opt, []Spec{net, disk, netFiles}, true, false, "does not use a net device named files"}, // optional as a block device only
 	}
 	for _, tt := range tests {
-		err := CheckManifest(tt.specs, m, tt.declared, false)
+		err := CheckManifest(tt.specs, tt.m, tt.declared, tt.hostNetwork)
 		if (tt.err == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tt.err) {
-			t.Errorf("%v: %v, want %q", tt.specs, err, tt.err)
+			t.Errorf("%v against %q: %v, want %q", tt.specs, tt.m, err, tt.err)
 		}
-	}
-	if err := CheckManifest([]Spec{disk}, m, true, true); err != nil {
-		t.Errorf("unix mode without the network device: %v", err)
-	}
-	if err := CheckManifest([]Spec{disk}, nil, true, false); err == nil || !strings.Contains(err.Error(), "declares no devices") {
-		t.Errorf("an image that declares none: %v", err)
 	}
 }

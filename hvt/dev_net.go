@@ -1,11 +1,13 @@
 package hvt
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -50,9 +52,8 @@ func newNetDev(vm *VM, f *os.File, info abi.Device) (*netDev, error) {
 	return n, nil
 }
 
-// frameLen is the largest frame: the MTU, an Ethernet header and a VLAN
-// tag.
-func (n *netDev) frameLen() int { return n.info.MTU + 18 }
+// frameLen is the largest frame the device carries.
+func (n *netDev) frameLen() int { return abi.NetFrameMax(n.info) }
 
 // receive runs until the device or the VM is closed.
 func (n *netDev) receive() {
@@ -87,6 +88,12 @@ func (n *netDev) receive() {
 			got, rerr = unix.Read(int(fd), buf[:cap(buf)])
 			return rerr != unix.EAGAIN
 		})
+		if err != nil && n.interrupted(err) {
+			n.mu.Lock()
+			n.free = append(n.free, buf)
+			n.mu.Unlock()
+			continue // the rings were mapped
+		}
 		if err != nil || (rerr != nil && rerr != unix.EINTR) || (got == 0 && rerr == nil) {
 			return // closed
 		}
@@ -95,6 +102,12 @@ func (n *netDev) receive() {
 		}
 		n.rxFrames.Add(1)
 		n.mu.Lock()
+		if n.ring != nil { // mapped as the frame came: it belongs to the past
+			n.free = append(n.free, buf)
+			n.mu.Unlock()
+			n.rxDrops.Add(1)
+			continue
+		}
 		wasEmpty := len(n.queue) == 0
 		n.queue = append(n.queue, buf[:got])
 		n.gen++
@@ -103,6 +116,22 @@ func (n *netDev) receive() {
 			n.vm.files.notify()
 		}
 	}
+}
+
+// interrupted reports whether a receive that failed with err was only
+// interrupted by mapRing's deadline, and then clears it; a stopping VM's
+// deadline stays.
+func (n *netDev) interrupted(err error) bool {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.vm.stopped() {
+		return false
+	}
+	n.file.SetReadDeadline(time.Time{})
+	return true
 }
 
 func (n *netDev) read(t *thread, va, size uint64, nonblock bool) (uint64, error) {
@@ -144,11 +173,13 @@ func (n *netDev) write(t *thread, va, size uint64, _ bool) (uint64, error) {
 	n.mu.Lock()
 	r := n.ring
 	n.mu.Unlock()
-	if size == 0 && r != nil { // a kick: tx has frames
+	if size == 0 && r != nil { // a kick: tx has frames, or rx has room
 		n.kicks.Add(1)
-		select {
-		case r.kick <- struct{}{}:
-		default:
+		for _, c := range []chan struct{}{r.kick, r.room} {
+			select {
+			case c <- struct{}{}:
+			default:
+			}
 		}
 		return 0, nil
 	}
@@ -162,7 +193,7 @@ func (n *netDev) write(t *thread, va, size uint64, _ bool) (uint64, error) {
 		return 0, err
 	}
 	// One short wait for a full host queue: the guest's vCPU waits with it.
-	if err := n.send(frame, 1); err != nil {
+	if err := n.send([][]byte{frame}, 1); err != nil {
 		return 0, unix.EIO
 	}
 	return size, nil

@@ -47,7 +47,9 @@ func (vm *VM) attachDevices() error {
 // blocked on its host descriptor is woken by a read deadline in the past.
 func (vm *VM) stopDevices() {
 	for _, n := range vm.nets {
+		n.mu.Lock() // against a receiver clearing the deadline (netDev.interrupted)
 		n.file.SetReadDeadline(time.Unix(1, 0))
+		n.mu.Unlock()
 	}
 	vm.devWG.Wait()
 }

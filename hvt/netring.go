@@ -14,9 +14,14 @@ import (
 // abi.NetRing*): the receive goroutine fills rx straight from the host
 // descriptor, and a transmit goroutine drains tx to it.
 type netRing struct {
-	va    uint64   // where the guest has it
-	pages [][]byte // host views of its pages
-	kick  chan struct{}
+	va    uint64        // where the guest has it
+	pages [][]byte      // host views of its pages
+	kick  chan struct{} // tx has frames
+	room  chan struct{} // rx has room
+
+	// The frame being received or sent, slot by slot: the receiver's
+	// and the transmitter's, each used by one goroutine.
+	rxChunks, txChunks [][]byte
 }
 
 // word returns the control word at off.
@@ -30,11 +35,24 @@ func (r *netRing) slot(base int, i uint32) []byte {
 	return p[o : o+abi.NetRingSlotSize]
 }
 
+// span appends to chunks the bytes of an n-byte frame that starts at slot
+// i of the ring at base, slot by slot (slots lie in pages of their own).
+func (r *netRing) span(chunks [][]byte, base int, i uint32, n int) [][]byte {
+	s := r.slot(base, i)[abi.NetRingFrameOffset:]
+	for n > len(s) {
+		chunks = append(chunks, s)
+		n -= len(s)
+		i++
+		s = r.slot(base, i)
+	}
+	return append(chunks, s[:n])
+}
+
 const pageSize = 4096
 
 // mapRing gives the guest the device's rings: the mmap of its descriptor.
 func (n *netDev) mapRing(t *thread, length uint64) (uint64, error) {
-	if length != abi.NetRingSize || n.frameLen() > abi.NetRingFrameMax {
+	if length != abi.NetRingSize {
 		return 0, unix.EINVAL
 	}
 	n.mu.Lock()
@@ -51,8 +69,10 @@ func (n *netDev) mapRing(t *thread, length uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n.ring = &netRing{va: va, pages: pages, kick: make(chan struct{}, 1)}
+	n.ring = &netRing{va: va, pages: pages, kick: make(chan struct{}, 1), room: make(chan struct{}, 1)}
 	n.queue = nil // frames received before the rings existed are dropped
+	// The receiver may wait for a frame for the queue: wake it to switch.
+	n.file.SetReadDeadline(time.Unix(1, 0))
 	n.vm.devWG.Add(1)
 	go func(r *netRing) {
 		defer n.vm.devWG.Done()
@@ -66,30 +86,43 @@ func (n *netDev) mapRing(t *thread, length uint64) (uint64, error) {
 func (n *netDev) receiveRing(r *netRing) bool {
 	head, tail := r.word(abi.NetRingRxHead), r.word(abi.NetRingRxTail)
 	h := loadWord(head)
-	for backoff := time.Microsecond; h-loadWord(tail) >= abi.NetRingSlots; backoff = min(2*backoff, time.Millisecond) {
-		// Full: the guest is behind. The host's queue holds further
-		// frames meanwhile (and drops them when it is full too).
+	// The frame's size is known only once it is read: wait for room for
+	// the largest. The guest is behind; the host's queue holds further
+	// frames meanwhile (and drops them when it is full too).
+	need := abi.NetRingSlotsFor(n.frameLen())
+	hasRoom := func() bool { return abi.NetRingSlots-(h-loadWord(tail)) >= need }
+	for !hasRoom() {
+		if n.spin(hasRoom) {
+			break
+		}
+		storeWord(r.word(abi.NetRingRxRoom), 1)
+		if hasRoom() {
+			break
+		}
 		select {
 		case <-n.vm.done:
 			return false
-		case <-time.After(backoff):
+		case <-r.room:
 		}
 	}
-	s := r.slot(abi.NetRingRxOffset, h)
+	r.rxChunks = r.span(r.rxChunks[:0], abi.NetRingRxOffset, h, n.frameLen())
 	var got int
 	var rerr error
 	err := n.rc.Read(func(fd uintptr) bool {
-		got, rerr = unix.Read(int(fd), s[abi.NetRingFrameOffset:])
+		got, rerr = unix.Readv(int(fd), r.rxChunks)
 		return rerr != unix.EAGAIN
 	})
+	if err != nil && n.interrupted(err) {
+		return true
+	}
 	if err != nil || (rerr != nil && rerr != unix.EINTR) || (got == 0 && rerr == nil) {
 		return false
 	}
 	if rerr != nil {
 		return true
 	}
-	binary.LittleEndian.PutUint32(s, uint32(got))
-	storeWord(head, h+1)
+	binary.LittleEndian.PutUint32(r.slot(abi.NetRingRxOffset, h), uint32(got))
+	storeWord(head, h+abi.NetRingSlotsFor(got))
 	n.rxFrames.Add(1)
 	if want := r.word(abi.NetRingRxWant); loadWord(want) != 0 {
 		storeWord(want, 0)
@@ -128,14 +161,22 @@ func (n *netDev) transmit(r *netRing) {
 			}
 			continue
 		}
-		for ; t != h; t++ {
-			s := r.slot(abi.NetRingTxOffset, t)
-			size := binary.LittleEndian.Uint32(s)
-			if size >= 14 && int(size) <= n.frameLen() {
-				n.send(s[abi.NetRingFrameOffset:abi.NetRingFrameOffset+size], ringSendWaits)
+		for t != h {
+			size := int(binary.LittleEndian.Uint32(r.slot(abi.NetRingTxOffset, t)))
+			slots := h - t
+			if size >= 14 && size <= n.frameLen() && abi.NetRingSlotsFor(size) <= slots {
+				slots = abi.NetRingSlotsFor(size)
+				r.txChunks = r.span(r.txChunks[:0], abi.NetRingTxOffset, t, size)
+				n.send(r.txChunks, ringSendWaits)
 			} else {
-				n.txDrops.Add(1) // a malformed slot is the guest's problem only
+				// A malformed frame is the guest's problem only: drop it,
+				// with the slots it claims (no more than it filled).
+				if size <= abi.NetRingSlots*abi.NetRingSlotSize {
+					slots = min(slots, abi.NetRingSlotsFor(size))
+				}
+				n.txDrops.Add(1)
 			}
+			t += slots
 		}
 		storeWord(tail, t)
 		if loadWord(room) != 0 {
@@ -145,14 +186,23 @@ func (n *netDev) transmit(r *netRing) {
 	}
 }
 
+// spin polls cond for spinFor and reports whether it came true: the
+// guest's side moves often soon, and asking it for a kick costs it an exit.
+func (n *netDev) spin(cond func() bool) bool {
+	for start := time.Now(); time.Since(start) < spinFor; {
+		if cond() {
+			return true
+		}
+		runtime.Gosched()
+	}
+	return false
+}
+
 // idle waits for the guest to produce after tail: a short spin, then a
 // kick. It returns true when the VM has ended.
 func (n *netDev) idle(r *netRing, head, want *uint32, tail uint32) bool {
-	for start := time.Now(); time.Since(start) < spinFor; {
-		if loadWord(head) != tail {
-			return false
-		}
-		runtime.Gosched()
+	if n.spin(func() bool { return loadWord(head) != tail }) {
+		return false
 	}
 	storeWord(want, 1)
 	if loadWord(head) != tail {
@@ -167,13 +217,13 @@ func (n *netDev) idle(r *netRing, head, want *uint32, tail uint32) bool {
 	}
 }
 
-// send writes one frame to the host descriptor, waiting out a full host
+// send writes one frame, in pieces, to the host descriptor, waiting out a full host
 // queue up to waits times (20 ms each). A frame it cannot send is dropped
 // and counted, as a NIC drops; the error is for a descriptor that failed
 // otherwise (the peer is gone).
-func (n *netDev) send(frame []byte, waits int) error {
+func (n *netDev) send(frame [][]byte, waits int) error {
 	for try := 0; ; try++ {
-		_, err := unix.Write(n.fd, frame)
+		_, err := unix.Writev(n.fd, frame)
 		switch {
 		case err == nil:
 			n.txFrames.Add(1)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,8 +19,11 @@ import (
 //
 //	//morgana:net service
 //	//morgana:block storage
+//	//morgana:block files optional
 //
-// Build records it in the image with -ldflags -X (abi.ManifestSymbol), so
+// A device marked optional is one the image can use but runs without:
+// morgana run accepts a command line that attaches it or not. Build
+// records it in the image with -ldflags -X (abi.ManifestSymbol), so
 // the monitor can check the devices of a command line against it before
 // booting, as Solo5's tenders check theirs.
 const directivePrefix = "//morgana:"
@@ -59,28 +63,52 @@ func readManifest(ctx context.Context, opt Options, pkg string) (m abi.Manifest,
 	return m, true, nil
 }
 
-// directives returns the manifest entries ("net:service") of one file.
+// directives returns the manifest entries ("net:service", "block:files?")
+// of one file.
 func directives(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	return parseDirectives(f, path)
+}
+
+// parseDirectives returns the manifest entries of the directives in r,
+// naming file in its errors.
+func parseDirectives(r io.Reader, file string) ([]string, error) {
 	var out []string
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 1<<20)
 	for n := 1; sc.Scan(); n++ {
 		rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), directivePrefix)
 		if !ok {
 			continue
 		}
-		f := strings.Fields(rest)
-		if len(f) != 2 || (f[0] != string(abi.NetDevice) && f[0] != string(abi.BlockDevice)) || !abi.ValidName(f[1]) {
-			return nil, fmt.Errorf("%s:%d: want //morgana:net NAME or //morgana:block NAME", path, n)
+		e, err := directive(rest)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %s%s: %v (want //morgana:net NAME, //morgana:block NAME, or either with optional after NAME)",
+				file, n, directivePrefix, rest, err)
 		}
-		out = append(out, f[0]+":"+f[1])
+		out = append(out, e.String())
 	}
 	return out, sc.Err()
+}
+
+// directive parses what follows //morgana: in a directive.
+func directive(text string) (abi.ManifestEntry, error) {
+	f := strings.Fields(text)
+	switch {
+	case len(f) == 0 || (f[0] != string(abi.NetDevice) && f[0] != string(abi.BlockDevice)):
+		return abi.ManifestEntry{}, fmt.Errorf("not a kind of device")
+	case len(f) == 1:
+		return abi.ManifestEntry{}, fmt.Errorf("no device name")
+	case !abi.ValidName(f[1]):
+		return abi.ManifestEntry{}, fmt.Errorf("bad device name %q (1-31 letters, digits, _)", f[1])
+	case len(f) > 3 || len(f) == 3 && f[2] != "optional":
+		return abi.ManifestEntry{}, fmt.Errorf("unexpected %q after the name", strings.Join(f[2:], " "))
+	}
+	return abi.ManifestEntry{Kind: abi.DeviceKind(f[0]), Name: f[1], Optional: len(f) == 3}, nil
 }
 
 // withManifest adds the -X flag that records m to the build flags,

@@ -15,12 +15,19 @@ type Info struct {
 	Name string
 	MAC  net.HardwareAddr
 	MTU  int
+	// Vnet: frames start with a VnetHdr (Device.Vnet).
+	Vnet bool
 	// Addresses the monitor assigns, as with -p user-mode networking,
 	// where the network behind the device is the monitor's own. Zero
 	// values mean the image configures itself (boot arguments, DHCP).
 	IPv4        netip.Prefix
 	IPv4Gateway netip.Addr
 	DNS         []netip.Addr
+}
+
+// FrameLen is the size of the device's largest frame (Device.FrameLen).
+func (i Info) FrameLen() int {
+	return abi.NetFrameMax(abi.Device{MTU: i.MTU, Vnet: i.Vnet})
 }
 
 // List returns the network devices the monitor attached, in the order
@@ -70,7 +77,7 @@ func infoOf(d abi.Device) (Info, error) {
 	if d.MTU < 68 || d.MTU > 65535 {
 		return Info{}, fmt.Errorf("bad MTU %d", d.MTU)
 	}
-	info := Info{Name: d.Name, MAC: mac, MTU: d.MTU}
+	info := Info{Name: d.Name, MAC: mac, MTU: d.MTU, Vnet: d.Vnet}
 	if d.IPv4 != "" {
 		if info.IPv4, err = netip.ParsePrefix(d.IPv4); err != nil {
 			return Info{}, fmt.Errorf("bad address %q", d.IPv4)

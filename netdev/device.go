@@ -15,12 +15,20 @@ type Device interface {
 	Name() string
 	// MAC is the device's hardware address.
 	MAC() net.HardwareAddr
-	// MTU is the largest payload of a frame, its Ethernet header excluded.
+	// MTU is the largest payload of a frame on the wire, its Ethernet
+	// header excluded.
 	MTU() int
+	// Vnet reports whether every frame, read or written, starts with a
+	// VnetHdr: the device offloads checksums and TCP segmentation to the
+	// host, so a frame may carry up to 64 KiB of TCP payload that the
+	// host cuts into MTU-sized segments (and the host hands over segments
+	// it coalesced).
+	Vnet() bool
+	// FrameLen is the size of the largest frame, any VnetHdr included.
+	FrameLen() int
 	// Read blocks until at least one frame has arrived, then fills
 	// frames[0..n) with up to len(frames) of them, setting sizes[i] to the
-	// length of frame i. Each buffer must hold MTU()+EthernetHeaderLen
-	// bytes.
+	// length of frame i. Each buffer must hold FrameLen() bytes.
 	Read(frames [][]byte, sizes []int) (n int, err error)
 	// Write sends frames in order and returns how many were sent.
 	Write(frames [][]byte) (n int, err error)

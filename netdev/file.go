@@ -39,6 +39,8 @@ func openFile(d abi.Device, info Info) (*fileDevice, error) {
 func (d *fileDevice) Name() string          { return d.info.Name }
 func (d *fileDevice) MAC() net.HardwareAddr { return d.info.MAC }
 func (d *fileDevice) MTU() int              { return d.info.MTU }
+func (d *fileDevice) Vnet() bool            { return d.info.Vnet }
+func (d *fileDevice) FrameLen() int         { return d.info.FrameLen() }
 
 func (d *fileDevice) Read(frames [][]byte, sizes []int) (int, error) {
 	n := 0

@@ -21,19 +21,17 @@ type ringDevice struct {
 	info Info
 	f    *os.File
 	rc   syscall.RawConn
-	mem  []byte
+	rx   []byte // the rings' slots
+	tx   []byte
 	kick int // the descriptor, for the zero-length write that kicks
 
 	closed atomic.Bool
 
-	rxHead, rxTail, rxWant         *uint32
+	rxHead, rxTail, rxWant, rxRoom *uint32
 	txHead, txTail, txWant, txRoom *uint32
 }
 
 func openRing(d abi.Device, info Info) (Device, error) {
-	if info.MTU+18 > abi.NetRingFrameMax {
-		return nil, unix.EINVAL
-	}
 	mem, err := unix.Mmap(d.FD, 0, abi.NetRingSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		return nil, err
@@ -49,8 +47,9 @@ func openRing(d abi.Device, info Info) (Device, error) {
 	}
 	w := func(off int) *uint32 { return (*uint32)(unsafe.Pointer(&mem[off])) }
 	return &ringDevice{
-		info: info, f: f, rc: rc, mem: mem, kick: d.FD,
-		rxHead: w(abi.NetRingRxHead), rxTail: w(abi.NetRingRxTail), rxWant: w(abi.NetRingRxWant),
+		info: info, f: f, rc: rc, kick: d.FD,
+		rx: mem[abi.NetRingRxOffset:abi.NetRingTxOffset], tx: mem[abi.NetRingTxOffset:abi.NetRingSize],
+		rxHead: w(abi.NetRingRxHead), rxTail: w(abi.NetRingRxTail), rxWant: w(abi.NetRingRxWant), rxRoom: w(abi.NetRingRxRoom),
 		txHead: w(abi.NetRingTxHead), txTail: w(abi.NetRingTxTail), txWant: w(abi.NetRingTxWant), txRoom: w(abi.NetRingTxRoom),
 	}, nil
 }
@@ -58,11 +57,25 @@ func openRing(d abi.Device, info Info) (Device, error) {
 func (d *ringDevice) Name() string          { return d.info.Name }
 func (d *ringDevice) MAC() net.HardwareAddr { return d.info.MAC }
 func (d *ringDevice) MTU() int              { return d.info.MTU }
+func (d *ringDevice) Vnet() bool            { return d.info.Vnet }
+func (d *ringDevice) FrameLen() int         { return d.info.FrameLen() }
 
-func (d *ringDevice) slot(base int, i uint32) []byte {
-	off := base + int(i%abi.NetRingSlots)*abi.NetRingSlotSize
-	return d.mem[off : off+abi.NetRingSlotSize]
+// ringCopy copies between p and the ring's bytes from off on, wrapping at
+// the ring's end, in the direction out says.
+func ringCopy(ring []byte, off int, p []byte, out bool) {
+	for len(p) > 0 {
+		off %= len(ring)
+		var k int
+		if out {
+			k = copy(ring[off:], p)
+		} else {
+			k = copy(p, ring[off:])
+		}
+		p, off = p[k:], off+k
+	}
 }
+
+func slotOffset(i uint32) int { return int(i%abi.NetRingSlots) * abi.NetRingSlotSize }
 
 func (d *ringDevice) Read(frames [][]byte, sizes []int) (int, error) {
 	for {
@@ -70,13 +83,26 @@ func (d *ringDevice) Read(frames [][]byte, sizes []int) (int, error) {
 		head := atomic.LoadUint32(d.rxHead)
 		if head != tail {
 			n := 0
-			for ; tail != head && n < len(frames); tail++ {
-				s := d.slot(abi.NetRingRxOffset, tail)
-				size := min(int(binary.LittleEndian.Uint32(s)), abi.NetRingFrameMax)
-				sizes[n] = copy(frames[n], s[abi.NetRingFrameOffset:abi.NetRingFrameOffset+size])
+			for tail != head && n < len(frames) {
+				off := slotOffset(tail)
+				size := int(binary.LittleEndian.Uint32(d.rx[off:]))
+				slots := abi.NetRingSlotsFor(size)
+				if size > d.FrameLen() || slots > head-tail {
+					tail = head // the monitor broke the protocol: skip all
+					break
+				}
+				sizes[n] = min(size, len(frames[n]))
+				ringCopy(d.rx, off+abi.NetRingFrameOffset, frames[n][:sizes[n]], false)
 				n++
+				tail += slots
 			}
 			atomic.StoreUint32(d.rxTail, tail)
+			if atomic.LoadUint32(d.rxRoom) != 0 && atomic.CompareAndSwapUint32(d.rxRoom, 1, 0) {
+				unix.Write(d.kick, nil) // the monitor waits for room
+			}
+			if n == 0 {
+				continue
+			}
 			return n, nil
 		}
 		// Empty: ask to be woken, look once more, then sleep in the poller.
@@ -95,14 +121,21 @@ func (d *ringDevice) Read(frames [][]byte, sizes []int) (int, error) {
 
 func (d *ringDevice) Write(frames [][]byte) (int, error) {
 	sent := 0
+	head := atomic.LoadUint32(d.txHead)
 	for sent < len(frames) {
-		head := atomic.LoadUint32(d.txHead)
-		if head-atomic.LoadUint32(d.txTail) >= abi.NetRingSlots {
-			// Full: make sure the monitor is draining, then wait for room.
+		f := frames[sent]
+		if len(f) > d.FrameLen() {
+			f = f[:d.FrameLen()] // the monitor would drop it; keep the ring well-formed
+		}
+		slots := abi.NetRingSlotsFor(len(f))
+		if head+slots-atomic.LoadUint32(d.txTail) > abi.NetRingSlots {
+			// No room: publish what is there, make sure the monitor is
+			// draining, then wait for room.
+			atomic.StoreUint32(d.txHead, head)
 			atomic.StoreUint32(d.txRoom, 1)
 			d.kickMonitor()
 			err := d.rc.Write(func(uintptr) bool {
-				return atomic.LoadUint32(d.txHead)-atomic.LoadUint32(d.txTail) < abi.NetRingSlots
+				return head+slots-atomic.LoadUint32(d.txTail) <= abi.NetRingSlots
 			})
 			if err != nil {
 				if d.closed.Load() {
@@ -112,18 +145,14 @@ func (d *ringDevice) Write(frames [][]byte) (int, error) {
 			}
 			continue
 		}
-		for ; sent < len(frames) && head-atomic.LoadUint32(d.txTail) < abi.NetRingSlots; head++ {
-			f := frames[sent]
-			if len(f) > d.info.MTU+18 {
-				f = f[:d.info.MTU+18] // the monitor would drop it; keep the slot well-formed
-			}
-			s := d.slot(abi.NetRingTxOffset, head)
-			binary.LittleEndian.PutUint32(s, uint32(copy(s[abi.NetRingFrameOffset:], f)))
-			sent++
-		}
-		atomic.StoreUint32(d.txHead, head)
-		d.kickMonitor()
+		off := slotOffset(head)
+		binary.LittleEndian.PutUint32(d.tx[off:], uint32(len(f)))
+		ringCopy(d.tx, off+abi.NetRingFrameOffset, f, true)
+		head += slots
+		sent++
 	}
+	atomic.StoreUint32(d.txHead, head)
+	d.kickMonitor()
 	return sent, nil
 }
 

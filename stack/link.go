@@ -28,10 +28,13 @@ const batchSize = 64
 // that becomes the packet (none here); a sent packet, scattered over
 // header and payload views, is gathered once into a frame buffer.
 type linkEndpoint struct {
-	dev  netdev.Device
-	mtu  uint32 // frame size: the device's MTU plus the Ethernet header
-	addr tcpip.LinkAddress
-	log  *slog.Logger
+	dev      netdev.Device
+	mtu      uint32 // the device's MTU plus the Ethernet header
+	frameLen int    // the device's largest frame
+	vnet     bool   // frames carry a virtio-net header: offload (link_vnet.go)
+	batch    int    // frames per device call at most
+	addr     tcpip.LinkAddress
+	log      *slog.Logger
 
 	mu         sync.Mutex
 	dispatcher gvstack.NetworkDispatcher // nil when detached
@@ -42,7 +45,7 @@ type linkEndpoint struct {
 	closeOnce sync.Once
 
 	// wmu serializes writes, as netdev.Device asks; it owns frames and
-	// bufs, the batch being written.
+	// bufs, the batch being written (each buffer allocated on first use).
 	wmu    sync.Mutex
 	bufs   [][]byte
 	frames [][]byte
@@ -51,19 +54,20 @@ type linkEndpoint struct {
 var _ gvstack.LinkEndpoint = (*linkEndpoint)(nil)
 
 func newLinkEndpoint(dev netdev.Device, log *slog.Logger) *linkEndpoint {
-	frameLen := dev.MTU() + netdev.EthernetHeaderLen
 	e := &linkEndpoint{
-		dev:    dev,
-		mtu:    uint32(frameLen),
-		addr:   tcpip.LinkAddress(dev.MAC()),
-		log:    log,
-		bufs:   make([][]byte, batchSize),
-		frames: make([][]byte, 0, batchSize),
+		dev:      dev,
+		mtu:      uint32(dev.MTU() + netdev.EthernetHeaderLen),
+		frameLen: dev.FrameLen(),
+		vnet:     dev.Vnet(),
+		batch:    batchSize,
+		addr:     tcpip.LinkAddress(dev.MAC()),
+		log:      log,
 	}
-	backing := make([]byte, batchSize*frameLen)
-	for i := range e.bufs {
-		e.bufs[i] = backing[i*frameLen : (i+1)*frameLen : (i+1)*frameLen]
+	if e.vnet {
+		e.batch = vnetBatchSize
 	}
+	e.bufs = make([][]byte, e.batch)
+	e.frames = make([][]byte, 0, e.batch)
 	return e
 }
 
@@ -134,10 +138,21 @@ func (e *linkEndpoint) WritePackets(pkts gvstack.PacketBufferList) (int, tcpip.E
 	frames := e.frames[:0]
 	for _, pkt := range pkts.AsSlice() {
 		buf := e.bufs[len(frames)]
-		if pkt.Size() > len(buf) {
-			continue // larger than the MTU: the stack should never send it
+		if buf == nil {
+			buf = make([]byte, e.frameLen)
+			e.bufs[len(frames)] = buf
 		}
-		frames = append(frames, buf[:gather(buf, pkt)])
+		n := 0
+		if e.vnet {
+			h := vnetHeader(pkt)
+			h.Encode(buf)
+			n = netdev.VnetHdrLen
+		}
+		if n+pkt.Size() > len(buf) {
+			continue // larger than the device takes: the stack should never send it
+		}
+		n += gather(buf[n:], pkt)
+		frames = append(frames, buf[:n])
 		if len(frames) == len(e.bufs) {
 			if err := e.write(frames); err != nil {
 				return sent, err

@@ -14,17 +14,24 @@ import (
 // pool, which becomes the packet as it is: receiving copies nothing here.
 func (e *linkEndpoint) readLoop() {
 	defer e.reader.Done()
-	frameLen := int(e.mtu)
-	views := make([]*buffer.View, batchSize)
-	frames := make([][]byte, batchSize)
-	sizes := make([]int, batchSize)
+	views := make([]*buffer.View, e.batch)
+	frames := make([][]byte, e.batch)
+	sizes := make([]int, e.batch)
 	for i := range views {
-		views[i] = buffer.NewViewSize(frameLen)
+		if e.vnet {
+			// Frames of up to 64 KiB arrive into buffers of the endpoint's
+			// and are copied into views of their size.
+			frames[i] = make([]byte, e.frameLen)
+			continue
+		}
+		views[i] = buffer.NewViewSize(e.frameLen)
 		frames[i] = views[i].AsSlice()
 	}
 	defer func() {
 		for _, v := range views {
-			v.Release()
+			if v != nil {
+				v.Release()
+			}
 		}
 	}()
 	for {
@@ -46,14 +53,36 @@ func (e *linkEndpoint) readLoop() {
 			if d == nil || sizes[i] <= 0 {
 				continue // detached, or an empty frame: reuse the buffer
 			}
-			v := views[i]
-			v.CapLength(sizes[i])
+			var v *buffer.View
+			if e.vnet {
+				if v = e.vnetFrame(frames[i][:sizes[i]]); v == nil {
+					continue
+				}
+			} else {
+				v = views[i]
+				v.CapLength(sizes[i])
+				views[i] = buffer.NewViewSize(e.frameLen)
+				frames[i] = views[i].AsSlice()
+			}
 			pkt := gvstack.NewPacketBuffer(gvstack.PacketBufferOptions{Payload: buffer.MakeWithView(v)})
 			// The ethernet wrapper reads the protocol from the header.
 			d.DeliverNetworkPacket(0, pkt)
 			pkt.DecRef()
-			views[i] = buffer.NewViewSize(frameLen)
-			frames[i] = views[i].AsSlice()
 		}
 	}
+}
+
+// vnetFrame turns a received frame with a virtio-net header into a view of
+// the Ethernet frame with its checksum complete, or nil for a frame to
+// drop.
+func (e *linkEndpoint) vnetFrame(frame []byte) *buffer.View {
+	if len(frame) < netdev.VnetHdrLen+netdev.EthernetHeaderLen {
+		return nil
+	}
+	h := netdev.DecodeVnetHdr(frame)
+	frame = frame[netdev.VnetHdrLen:]
+	if h.Flags&netdev.VnetNeedsCsum != 0 && !completeChecksum(frame, h) {
+		return nil
+	}
+	return buffer.NewViewWithData(frame)
 }

@@ -8,9 +8,11 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/morgana-os/morgana/netdev"
 	"github.com/morgana-os/morgana/netdev/netdevtest"
 )
 
@@ -42,6 +44,42 @@ func pairWith(t testing.TB, ca, cb NICConfig) (a, b *Stack) {
 	devA, devB := netdevtest.Pipe(macA, macB, 1500)
 	ca.Device, cb.Device = devA, devB
 	return newStack(t, Config{NICs: []NICConfig{ca}}), newStack(t, Config{NICs: []NICConfig{cb}})
+}
+
+// pairOver is pair over a pipe with offload (netdevtest.PipeVnet) or
+// without; frames records the largest frame either stack wrote.
+func pairOver(t testing.TB, vnet bool) (a, b *Stack, frames *frameRecorder) {
+	t.Helper()
+	pipe := netdevtest.Pipe
+	if vnet {
+		pipe = netdevtest.PipeVnet
+	}
+	devA, devB := pipe(macA, macB, 1500)
+	frames = &frameRecorder{}
+	ca := NICConfig{Device: &recordingDevice{devA, frames}, IPv4: ip4A, IPv6: ip6A}
+	cb := NICConfig{Device: &recordingDevice{devB, frames}, IPv4: ip4B, IPv6: ip6B}
+	return newStack(t, Config{NICs: []NICConfig{ca}}), newStack(t, Config{NICs: []NICConfig{cb}}), frames
+}
+
+// frameRecorder keeps the size of the largest frame written.
+type frameRecorder struct{ max atomic.Int64 }
+
+func (r *frameRecorder) record(n int) {
+	for old := r.max.Load(); int64(n) > old && !r.max.CompareAndSwap(old, int64(n)); old = r.max.Load() {
+	}
+}
+
+// recordingDevice is a device whose writes a frameRecorder sees.
+type recordingDevice struct {
+	netdev.Device
+	r *frameRecorder
+}
+
+func (d *recordingDevice) Write(frames [][]byte) (int, error) {
+	for _, f := range frames {
+		d.r.record(len(f))
+	}
+	return d.Device.Write(frames)
 }
 
 // newStack builds a stack that logs to the test and closes with it.

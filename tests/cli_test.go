@@ -31,7 +31,7 @@ func TestVerboseNamesVirtualization(t *testing.T) {
 			if r.exit != 0 || !strings.Contains(r.stdout, "hello on stdout") {
 				t.Errorf("exit %d, stdout %q: the guest did not run", r.exit, tail(r.stdout, 200))
 			}
-			checkHello(t, s, r)
+			checkHello(t, m, s, r)
 			names := []string{"VT-x", "AMD-V", "PVM"}
 			if !containsAnyFold(r.stderr, names) {
 				t.Errorf("--verbose output names none of %q", names)
@@ -99,7 +99,7 @@ func TestBuild(t *testing.T) {
 				if r.exit != 0 {
 					t.Errorf("%s: exit status %d, want 0", m.name, r.exit)
 				}
-				checkHello(t, s, r)
+				checkHello(t, m, s, r)
 			}
 		})
 	}
@@ -143,7 +143,7 @@ func TestKVMDeviceOverride(t *testing.T) {
 			if r.exit != 0 {
 				t.Errorf("exit status %d, want 0", r.exit)
 			}
-			checkHello(t, s, r)
+			checkHello(t, m, s, r)
 		})
 	}
 }

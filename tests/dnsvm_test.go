@@ -2,6 +2,7 @@ package tests
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -9,7 +10,8 @@ import (
 )
 
 // TestDNSInVM runs examples/dns (tests/dns compares it with NSD as a host process) as a
-// unikernel, and asks it with dig over -p and over a TAP.
+// unikernel, and asks it with dig over -p, with a zone from a tar archive on a block device,
+// and over a TAP.
 func TestDNSInVM(t *testing.T) {
 	for _, m := range monitorModes() {
 		if m.name == "unix" {
@@ -50,6 +52,17 @@ func TestDNSInVM(t *testing.T) {
 				}
 				if got := ask(nil, "127.0.0.1", port, "+tcp", "example.com", "SOA"); !strings.Contains(got, "hostmaster.example.com.") {
 					t.Errorf("SOA over TCP: %q", got)
+				}
+			})
+			t.Run("zone-archive", func(t *testing.T) {
+				// --zone names a file of the tar archive on the block device "files", or one
+				// built into the image (package files, then the image's embedded zones).
+				archive := tarArchive(t, map[string]string{"zones/example.org.zone": filepath.Join(moduleRoot, "tests/dns/testdata/example.org.zone")})
+				port := fmt.Sprint(freePort(t))
+				start(nil, []string{"--block", "files=" + archive + ":ro", "-p", "127.0.0.1:" + port + ":53/udp"},
+					"--zone", "zones/example.org.zone", "--zone", "example.com.zone")
+				if got := ask(nil, "127.0.0.1", port, "back.example.org", "A"); !strings.Contains(got, "www.example.com.") || !strings.Contains(got, "192.0.2.") {
+					t.Errorf("A from the archive's zone: %q", got)
 				}
 			})
 			t.Run("tap", func(t *testing.T) {

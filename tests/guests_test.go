@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -9,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/morgana-os/morgana/abi"
 )
 
 // A guestCase runs one guest program from tests/guests in every mode, and checks the outcome
@@ -32,7 +35,7 @@ type guestCase struct {
 	// sameStdout: stdout, less its "info:" lines (measurements), must equal the native run's.
 	sameStdout bool
 	// check, if set, checks more.
-	check func(t *testing.T, s runSpec, r result)
+	check func(t *testing.T, m mode, s runSpec, r result)
 	// monitorCheck, if set, checks more in hvt, the mode with a monitor between guest and
 	// host (what the monitor itself prints); spt and unix have none.
 	monitorCheck func(t *testing.T, s runSpec, r result)
@@ -109,7 +112,7 @@ var guestCases = []guestCase{
 		stdout:        []string{"info: 0 MiB live"},
 		// Natively the runtime fails reserving address space ("fatal error: out of memory");
 		// in a VM, committing it ("fatal error: runtime: out of memory").
-		check: func(t *testing.T, _ runSpec, r result) {
+		check: func(t *testing.T, _ mode, _ runSpec, r result) {
 			if !outOfMemory.MatchString(r.stderr) {
 				t.Errorf("stderr lacks Go's %q", outOfMemory)
 			}
@@ -135,7 +138,7 @@ var guestCases = []guestCase{
 		// Without Notify, the runtime's default action for SIGTERM kills the guest with it.
 		name: "sigterm-default", guest: "sigterm", args: []string{"default"}, during: signalWhenReady(syscall.SIGTERM),
 		exit: 128 + 15, sameStdout: true,
-		check: func(t *testing.T, _ runSpec, r result) {
+		check: func(t *testing.T, _ mode, _ runSpec, r result) {
 			if r.stdout != "ready\n" {
 				t.Errorf("stdout is %q, want just %q", r.stdout, "ready\n")
 			}
@@ -208,7 +211,7 @@ func (c *guestCase) verify(t *testing.T, m mode, s runSpec, r result) {
 		checkPassed(t, r)
 	}
 	if c.check != nil {
-		c.check(t, s, r)
+		c.check(t, m, s, r)
 	}
 	if c.monitorCheck != nil && m.name == "hvt" {
 		c.monitorCheck(t, s, r)
@@ -235,21 +238,20 @@ func withoutInfo(s string) string {
 	return strings.Join(slices.DeleteFunc(lines, func(l string) bool { return strings.HasPrefix(l, "info:") }), "")
 }
 
-// checkHello checks that the guest saw exactly its arguments and environment.
-func checkHello(t *testing.T, s runSpec, r result) {
+// checkHello checks that the guest saw exactly its arguments and environment, and, in the
+// monitor modes, what morgana run tells every image of itself (abi.ModeEnv and the rest).
+func checkHello(t *testing.T, m mode, s runSpec, r result) {
 	t.Helper()
 	wantArgs := append([]string{s.image}, s.args...)
 	wantEnv := append([]string{}, s.env...)
 	var gotArgs, gotEnv []string
+	var fromMonitor map[string]string
 	for _, l := range strings.Split(r.stdout, "\n") {
-		if v, ok := strings.CutPrefix(l, "args: "); ok {
-			if err := json.Unmarshal([]byte(v), &gotArgs); err != nil {
-				t.Errorf("bad args line %q: %v", l, err)
-			}
-		}
-		if v, ok := strings.CutPrefix(l, "env: "); ok {
-			if err := json.Unmarshal([]byte(v), &gotEnv); err != nil {
-				t.Errorf("bad env line %q: %v", l, err)
+		for prefix, v := range map[string]any{"args: ": &gotArgs, "env: ": &gotEnv, "info: morgana run: ": &fromMonitor} {
+			if j, ok := strings.CutPrefix(l, prefix); ok {
+				if err := json.Unmarshal([]byte(j), v); err != nil {
+					t.Errorf("bad line %q: %v", l, err)
+				}
 			}
 		}
 	}
@@ -257,15 +259,31 @@ func checkHello(t *testing.T, s runSpec, r result) {
 		t.Errorf("os.Args = %q, want %q", gotArgs, wantArgs)
 	}
 	if !slices.Equal(gotEnv, wantEnv) {
-		t.Errorf("os.Environ() = %q, want exactly %q", gotEnv, wantEnv)
+		t.Errorf("os.Environ() = %q, want exactly %q and morgana run's own", gotEnv, wantEnv)
 	}
 	if strings.Contains(r.stdout, "on stderr") || strings.Contains(r.stderr, "on stdout") {
 		t.Errorf("stdout and stderr are mixed up")
 	}
+	if !m.monitor {
+		if len(fromMonitor) > 0 {
+			t.Errorf("natively the guest has %v", fromMonitor)
+		}
+		return
+	}
+	size := int64(-1)
+	if fi, err := os.Stat(s.image); err == nil {
+		size = fi.Size()
+	}
+	boot, _ := strconv.ParseInt(fromMonitor[abi.BootNSEnv], 10, 64)
+	if fromMonitor[abi.ModeEnv] != m.name || fromMonitor[abi.ImageSizeEnv] != strconv.FormatInt(size, 10) ||
+		boot < r.start.UnixNano() || boot > r.start.Add(r.duration).UnixNano() {
+		t.Errorf("morgana run set %v; want %s=%s, %s=%d and %s during the run", fromMonitor,
+			abi.ModeEnv, m.name, abi.ImageSizeEnv, size, abi.BootNSEnv)
+	}
 }
 
 // checkBulk checks the pattern that `hello --bulk=N` writes (see tests/guests/hello).
-func checkBulk(t *testing.T, s runSpec, r result) {
+func checkBulk(t *testing.T, _ mode, s runSpec, r result) {
 	t.Helper()
 	n, _ := strconv.Atoi(strings.TrimPrefix(s.args[0], "--bulk="))
 	lines := strings.Split(r.stdout, "\n")
@@ -286,7 +304,7 @@ func checkBulk(t *testing.T, s runSpec, r result) {
 }
 
 // checkClock checks that the guest's wall clock was within a second of the host's while it ran.
-func checkClock(t *testing.T, s runSpec, r result) {
+func checkClock(t *testing.T, _ mode, s runSpec, r result) {
 	t.Helper()
 	var ns int64
 	for _, l := range strings.Split(r.stdout, "\n") {

@@ -61,6 +61,22 @@ func monitorModes() []mode {
 	return ms
 }
 
+// inSandboxes runs f, as a subtest of t, in each monitor mode that MORGANA_TEST_MODES selects
+// and that gives an image neither the host's files nor its sockets: hvt and spt, not unix (a
+// plain process, which the example tests in tests/website and tests/dns run). The mode is
+// ready when f runs.
+func inSandboxes(t *testing.T, f func(t *testing.T, m mode)) {
+	for _, m := range monitorModes() {
+		if m.name == "unix" {
+			continue
+		}
+		t.Run(m.name, func(t *testing.T) {
+			m.ready(t)
+			f(t, m)
+		})
+	}
+}
+
 // monitorMode is a mode that runs `morgana run [modeFlags] ...`. Every run needs the morgana
 // binary, and whatever needs checks (for hvt, KVM).
 func monitorMode(name string, needs func(testing.TB), modeFlags ...string) mode {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/morgana-os/morgana/internal/testenv"
+	"github.com/morgana-os/morgana/internal/tlstest"
 )
 
 // The network tests run tests/guests/httpd, a net/http server on the image's own TCP/IP stack
@@ -27,12 +28,7 @@ import (
 // freePort returns a TCP port on the loopback that was free a moment ago.
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return tlstest.FreePort(t)
 }
 
 // patternSum is the length and SHA-256 that httpd's /bytes?n=N sends.

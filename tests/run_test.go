@@ -126,7 +126,7 @@ func startCmd(t testing.TB, timeout time.Duration, newCmd func(context.Context) 
 	cmd := newCmd(ctx)
 	r := &running{
 		t: t, cmd: cmd, line: quoteArgs(cmd.Args), timeout: timeout, ctx: ctx, cancel: cancel,
-		stdout: &capWriter{wrote: make(chan struct{}, 1)}, stderr: &capWriter{},
+		stdout: &capWriter{wrote: make(chan struct{}, 1)}, stderr: &capWriter{wrote: make(chan struct{}, 1)},
 		done: make(chan struct{}),
 	}
 	cmd.Stdout, cmd.Stderr = r.stdout, r.stderr
@@ -160,12 +160,17 @@ func startCmd(t testing.TB, timeout time.Duration, newCmd func(context.Context) 
 
 // waitFor waits until the command's stdout holds s and reports whether it did: false when the
 // command ended first, or was killed at its timeout (wait then says which).
-func (r *running) waitFor(s string) bool {
-	for !r.stdout.contains(s) {
+func (r *running) waitFor(s string) bool { return r.waitIn(r.stdout, s) }
+
+// waitForStderr is waitFor on stderr, where the examples log.
+func (r *running) waitForStderr(s string) bool { return r.waitIn(r.stderr, s) }
+
+func (r *running) waitIn(w *capWriter, s string) bool {
+	for !w.contains(s) {
 		select {
-		case <-r.stdout.wrote:
+		case <-w.wrote:
 		case <-r.done:
-			return r.stdout.contains(s)
+			return w.contains(s)
 		}
 	}
 	return true

@@ -30,7 +30,7 @@ func signalWhenReady(sig syscall.Signal) func(t *testing.T, r *running) {
 // checkCrash checks, in every mode, that the crash guest got as far as the crash and that the
 // fault was not the Go runtime's to handle: a SIGSEGV the runtime handled would have printed a
 // panic or "[signal SIGSEGV ...]" and exited 2.
-func checkCrash(t *testing.T, _ runSpec, r result) {
+func checkCrash(t *testing.T, _ mode, _ runSpec, r result) {
 	t.Helper()
 	for _, l := range strings.Split(r.stdout, "\n") {
 		if strings.HasPrefix(l, "FAIL") {

@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/morgana-os/morgana/abi"
 	"github.com/morgana-os/morgana/elfimage"
@@ -32,6 +34,10 @@ type runOptions struct {
 	blocks   listFlag
 	publish  listFlag
 	outbound bool
+
+	// What the guest is told of itself (abi.ImageSizeEnv and the rest).
+	imageSize int64
+	bootStart time.Time
 }
 
 func runCmd(args []string) int {
@@ -83,9 +89,15 @@ func runCmd(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
+	// The boot starts here, once a package is built: checking the image,
+	// opening the devices, making the VM or the sandbox.
+	o.bootStart = time.Now()
 	im, err := elfimage.Open(image)
 	if err != nil {
 		return fail(err)
+	}
+	if st, err := os.Stat(image); err == nil {
+		o.imageSize = st.Size()
 	}
 	manifest, declared, err := readManifest(im)
 	if err != nil {
@@ -164,10 +176,26 @@ func readManifest(im *elfimage.Image) (m abi.Manifest, declared bool, err error)
 	return m, declared, nil
 }
 
-// guestEnv is the guest's environment: -e, then what the device libraries
+// guestEnv is the guest's environment: -e, then what morgana run tells
+// every image of itself (unless -e set it), then what the device libraries
 // read.
 func guestEnv(o runOptions, devs []abi.Device) []string {
 	env := append([]string(nil), o.env...)
+	set := func(k, v string) {
+		for _, kv := range o.env {
+			if strings.HasPrefix(kv, k+"=") {
+				return
+			}
+		}
+		env = append(env, k+"="+v)
+	}
+	set(abi.ModeEnv, o.mode)
+	if o.imageSize > 0 {
+		set(abi.ImageSizeEnv, strconv.FormatInt(o.imageSize, 10))
+	}
+	if !o.bootStart.IsZero() {
+		set(abi.BootNSEnv, strconv.FormatInt(o.bootStart.UnixNano(), 10))
+	}
 	if len(devs) > 0 {
 		env = append(env, abi.DevicesEnv+"="+abi.FormatDevices(devs))
 	}
@@ -211,8 +239,8 @@ func runVM(ctx context.Context, o runOptions, im *elfimage.Image, argv []string,
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
 	infos := hostdev.Infos(devs, 3)
 	for i := range infos {
-		// Frames through shared rings where they fit in a slot.
-		infos[i].Ring = infos[i].Kind == abi.NetDevice && infos[i].MTU+18 <= abi.NetRingFrameMax
+		// Frames through shared rings.
+		infos[i].Ring = infos[i].Kind == abi.NetDevice
 	}
 	cfg := hvt.Config{
 		Image:     im.Path,

@@ -6,7 +6,11 @@
 //
 // Flags:
 //
-//	--zone FILE        a zone's master file (repeatable)
+//	--zone FILE        a zone's master file (repeatable): in the tar archive
+//	                   on the block device "files" when one is attached
+//	                   (`morgana run --block files=zones.tar:ro`), the host's
+//	                   file otherwise (package files), or else one of the
+//	                   zones built into the image (example.com.zone)
 //	--zone-device NAME a zone's master file on the block device NAME
 //	                   (`morgana run --block NAME=zone.img`), padded with
 //	                   zeros to the device's end (repeatable)
@@ -15,7 +19,14 @@
 //	--addr IP          the address to listen on (default: all of them)
 //
 // With neither --zone nor --zone-device, the example zone built into the
-// image is served. Sockets come from morgana's stack package: the host's in
+// image is served. In hvt and spt, where an image has no file system,
+// --zone names a file of the archive on the files device or of the image:
+//
+//	tar cf zones.tar example.org.zone
+//	morgana run --block files=zones.tar:ro -p 5353:53/udp ./examples/dns --zone example.org.zone
+//
+// The image declares no device manifest, so that --zone-device may name any
+// block device. Sockets come from morgana's stack package: the host's in
 // unix mode, the image's own TCP/IP stack in a VM. A zone with an error
 // stops the server before it serves, with the error as "file:line: reason"
 // and exit status 1.
@@ -23,14 +34,17 @@ package main
 
 import (
 	"embed"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
 	"os/signal"
+	"path"
 	"strconv"
 	"strings"
 	"syscall"
@@ -40,6 +54,7 @@ import (
 	"github.com/morgana-os/morgana/dns/answer"
 	"github.com/morgana-os/morgana/dns/server"
 	"github.com/morgana-os/morgana/dns/zone"
+	"github.com/morgana-os/morgana/files"
 	"github.com/morgana-os/morgana/stack"
 )
 
@@ -145,8 +160,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // loadZones reads the zone files and devices, or the built-in zone if
 // there are none.
-func loadZones(files, devices []string) ([]*zone.Zone, error) {
-	if len(files)+len(devices) == 0 {
+func loadZones(names, devices []string) ([]*zone.Zone, error) {
+	if len(names)+len(devices) == 0 {
 		z, err := zone.LoadFS(builtin, "zones/example.com.zone")
 		if err != nil {
 			return nil, err
@@ -154,8 +169,8 @@ func loadZones(files, devices []string) ([]*zone.Zone, error) {
 		return []*zone.Zone{z}, nil
 	}
 	var zones []*zone.Zone
-	for _, f := range files {
-		z, err := zone.Load(f)
+	for _, f := range names {
+		z, err := loadZoneFile(f)
 		if err != nil {
 			return nil, err
 		}
@@ -174,4 +189,25 @@ func loadZones(files, devices []string) ([]*zone.Zone, error) {
 		zones = append(zones, z)
 	}
 	return zones, nil
+}
+
+// loadZoneFile reads the master file name through package files (the
+// archive on the block device files, or the host's file) or, when it is
+// not there, from the zones built into the image.
+func loadZoneFile(name string) (*zone.Zone, error) {
+	f, err := files.Open(name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			for _, p := range []string{name, path.Join("zones", name)} {
+				if fs.ValidPath(p) {
+					if z, berr := zone.LoadFS(builtin, p); berr == nil || !errors.Is(berr, fs.ErrNotExist) {
+						return z, berr
+					}
+				}
+			}
+		}
+		return nil, err
+	}
+	defer f.Close()
+	return zone.Read(f, name)
 }

@@ -16,19 +16,6 @@ import (
 	"github.com/morgana-os/morgana/examples/website/internal/layout"
 )
 
-// The environment the monitor may give the image (all optional).
-const (
-	// imageSizeEnv is the size of the image file in bytes: in a VM the
-	// image cannot stat its own executable, there being no file system.
-	imageSizeEnv = "MORGANA_IMAGE_SIZE"
-	// bootNSEnv is when the monitor started to boot the image, in
-	// nanoseconds since the Unix epoch, so that the boot time counts the
-	// VM's set-up and the Go runtime's start, not only main's.
-	bootNSEnv = "MORGANA_BOOT_NS"
-	// modeEnv is the mode the image runs in: hvt, spt or unix.
-	modeEnv = "MORGANA_MODE"
-)
-
 // imageInfo is what the about page says of the image, gathered once.
 type imageInfo struct {
 	size       int64 // bytes; -1 when unknown
@@ -38,20 +25,22 @@ type imageInfo struct {
 	mode       string
 }
 
-// readImageInfo gathers the image's facts from its environment, falling
-// back on what the program can see of itself.
+// readImageInfo gathers the image's facts from what morgana run tells it
+// (abi.ImageSizeEnv, abi.BootNSEnv, abi.ModeEnv: in a VM the image cannot
+// stat its own executable, and its clock starts with the runtime, not with
+// the monitor), falling back on what the program can see of itself.
 func readImageInfo(getenv func(string) string, executable func() (string, error)) imageInfo {
-	info := imageInfo{size: -1, start: processStart, bootSource: "from the start of the program", mode: getenv(modeEnv)}
-	if n, err := strconv.ParseInt(getenv(imageSizeEnv), 10, 64); err == nil && n > 0 {
-		info.size, info.sizeSource = n, "as the monitor reports it ("+imageSizeEnv+")"
+	info := imageInfo{size: -1, start: processStart, bootSource: "from the start of the program", mode: getenv(abi.ModeEnv)}
+	if n, err := strconv.ParseInt(getenv(abi.ImageSizeEnv), 10, 64); err == nil && n > 0 {
+		info.size, info.sizeSource = n, "as the monitor reports it ("+abi.ImageSizeEnv+")"
 	} else if exe, err := executable(); err == nil {
 		if fi, err := os.Stat(exe); err == nil {
 			info.size, info.sizeSource = fi.Size(), "of the executable file"
 		}
 	}
-	if ns, err := strconv.ParseInt(getenv(bootNSEnv), 10, 64); err == nil && ns > 0 {
+	if ns, err := strconv.ParseInt(getenv(abi.BootNSEnv), 10, 64); err == nil && ns > 0 {
 		if t := time.Unix(0, ns); t.Before(processStart) && processStart.Sub(t) < time.Hour {
-			info.start, info.bootSource = t, "from the monitor's start of the boot ("+bootNSEnv+")"
+			info.start, info.bootSource = t, "from the monitor's start of the boot ("+abi.BootNSEnv+")"
 		}
 	}
 	return info
@@ -119,9 +108,9 @@ built into a morgana image. Its files are embedded in the image; the numbers bel
 	}
 	fact(&b, "Boot time", boot, "to the first listener, "+p.info.bootSource)
 	fact(&b, "System calls", strconv.Itoa(total), fmt.Sprintf("the whole guest ABI (version %d) the image may use", abi.Version))
-	modeNote := "as morgana run says (" + modeEnv + ")"
+	modeNote := "as morgana run says (" + abi.ModeEnv + ")"
 	if p.info.mode == "" {
-		modeNote = modeEnv + " is not set"
+		modeNote = abi.ModeEnv + " is not set"
 	}
 	fact(&b, "Runs in", modeText(p.info.mode), modeNote)
 	fact(&b, "Up for", time.Since(p.info.start).Round(time.Second).String(), plural(p.served.Load(), "request")+" served")

@@ -31,12 +31,12 @@ func TestReadImageInfo(t *testing.T) {
 		mode       string
 	}{
 		{"native", nil, found, 12345, processStart, ""},
-		{"in a VM, told", map[string]string{imageSizeEnv: "999", bootNSEnv: fmt.Sprint(boot.UnixNano()), modeEnv: "hvt"}, lost, 999, boot, "hvt"},
+		{"in a VM, told", map[string]string{abi.ImageSizeEnv: "999", abi.BootNSEnv: fmt.Sprint(boot.UnixNano()), abi.ModeEnv: "hvt"}, lost, 999, boot, "hvt"},
 		{"in a VM, not told", nil, lost, -1, processStart, ""},
-		{"bad size", map[string]string{imageSizeEnv: "-5"}, found, 12345, processStart, ""},
-		{"boot in the future", map[string]string{bootNSEnv: fmt.Sprint(processStart.Add(time.Second).UnixNano())}, found, 12345, processStart, ""},
-		{"boot ages ago", map[string]string{bootNSEnv: fmt.Sprint(processStart.Add(-2 * time.Hour).UnixNano())}, found, 12345, processStart, ""},
-		{"boot garbage", map[string]string{bootNSEnv: "soon"}, found, 12345, processStart, ""},
+		{"bad size", map[string]string{abi.ImageSizeEnv: "-5"}, found, 12345, processStart, ""},
+		{"boot in the future", map[string]string{abi.BootNSEnv: fmt.Sprint(processStart.Add(time.Second).UnixNano())}, found, 12345, processStart, ""},
+		{"boot ages ago", map[string]string{abi.BootNSEnv: fmt.Sprint(processStart.Add(-2 * time.Hour).UnixNano())}, found, 12345, processStart, ""},
+		{"boot garbage", map[string]string{abi.BootNSEnv: "soon"}, found, 12345, processStart, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,16 +4,33 @@
 // image" page how big the image is, how long it took to boot and how many
 // system calls it may make.
 //
-// It is an ordinary net/http program. The one morgana-specific line is
-// where it gets its listeners: stack.Listen, which is the image's own
-// TCP/IP stack in a VM and the host's sockets in unix mode. Certificates
-// come from files (--cert, --key) or from an ACME CA (--acme-*), with the
-// account and certificates kept in a certstore on a raw device (--cache:
-// a file for now, a block device in a VM) so that a restart does not
-// issue them again.
+// It is an ordinary net/http program. What is morgana-specific is where it
+// gets its listeners, stack.Listen, which is the image's own TCP/IP stack
+// in a VM and the host's sockets in unix mode, and where it reads its
+// files: package files, which reads them from a tar archive on the block
+// device "files" when it is attached (hvt and spt have no file system),
+// and from the host otherwise.
+// Certificates come from files (--cert, --key) or from an ACME CA
+// (--acme-*), with the account and certificates kept in a certstore on a
+// block device (--cache-device cache) or a host file (--cache), so that a
+// restart does not issue them again.
 //
 //	go run ./cmd/morgana run --mode unix ./examples/website --port 8080
 //	go generate ./examples/website   # after editing README.md or docs/*.md
+//
+//	tar cf certs.tar site.crt site.key   # TLS 1.3 and HTTP/2, in a VM
+//	go run ./cmd/morgana run --block files=certs.tar:ro -p 8443:443 -p 8080:80 \
+//		./examples/website --cert site.crt --key site.key
+//
+// With ACME, the image reaches the CA through --outbound, trusts the CA
+// bundle given with --acme-ca-root (an image has no system roots in a VM),
+// and keeps what it gets on the block device cache, a zeroed file:
+//
+//	truncate -s 1M cache.img && tar cf roots.tar -C /etc/ssl/certs ca-certificates.crt
+//	go run ./cmd/morgana run --block cache=cache.img --block files=roots.tar:ro \
+//		-p 443:443 -p 80:80 --outbound ./examples/website \
+//		--acme-directory https://acme-v02.api.letsencrypt.org/directory \
+//		--acme-domain example.com --acme-ca-root ca-certificates.crt --cache-device cache
 //
 // SIGTERM or SIGINT stop it gracefully: the listeners close, requests in
 // flight finish within --shutdown-timeout, and it exits 0 (1 when it had
@@ -33,9 +50,14 @@ import (
 )
 
 // The site is served on the image's network device (package stack);
-// `morgana run -p 8080:80` attaches one with user-mode networking.
+// `morgana run -p 8080:80` attaches one with user-mode networking. The
+// block devices are optional: "files" holds the files --cert, --key and
+// --acme-ca-root name (package files), and "cache" is the certificate
+// store of --cache-device cache.
 //
 //morgana:net service
+//morgana:block files optional
+//morgana:block cache optional
 
 // processStart approximates the start of the process: package main is
 // initialized last, but the runtime and the packages before it take a
@@ -95,14 +117,14 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.bind, "bind", "", "address to listen on (default: all)")
 	fs.IntVar(&c.port, "port", 80, "HTTP port (0: any free port); with TLS it answers ACME challenges and redirects to HTTPS")
 	fs.IntVar(&c.tlsPort, "tls-port", 443, "HTTPS port, when TLS is configured (0: any free port)")
-	fs.StringVar(&c.certFile, "cert", "", "PEM certificate chain file")
-	fs.StringVar(&c.keyFile, "key", "", "PEM private key file of --cert")
+	fs.StringVar(&c.certFile, "cert", "", "PEM certificate chain file (in a VM, in the tar archive of morgana run --block files=ARCHIVE.tar)")
+	fs.StringVar(&c.keyFile, "key", "", "PEM private key file of --cert (read as --cert is)")
 	fs.StringVar(&c.acmeDirectory, "acme-directory", "", "ACME directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory")
 	fs.Var((*listFlag)(&c.acmeDomains), "acme-domain", "domain to get a certificate for (repeatable, or comma-separated)")
 	fs.StringVar(&c.acmeEmail, "acme-email", "", "contact address for the ACME account (optional)")
-	fs.StringVar(&c.acmeCARoot, "acme-ca-root", "", "PEM file of the CA to trust for the ACME server (default: the system's)")
-	fs.StringVar(&c.cache, "cache", "", "the device (a file for now) keeping the ACME account and certificates")
-	fs.StringVar(&c.cacheDevice, "cache-device", "", "block device keeping the ACME account and certificates (morgana run --block NAME=FILE)")
+	fs.StringVar(&c.acmeCARoot, "acme-ca-root", "", "PEM file of the CA to trust for the ACME server (default: the system's; read as --cert is)")
+	fs.StringVar(&c.cache, "cache", "", "host file keeping the ACME account and certificates (not in a VM: see --cache-device)")
+	fs.StringVar(&c.cacheDevice, "cache-device", "", "block device keeping the ACME account and certificates: cache, attached with morgana run --block cache=FILE")
 	fs.Int64Var(&c.cacheSize, "cache-size", 1<<20, "size of the --cache file when it is created")
 	fs.StringVar(&c.accessLog, "access-log", "combined", "request log on stdout: combined, common or off")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long requests in flight may take to finish on SIGTERM")

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"slices"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/crypto/acme/autocert"
 
 	"github.com/morgana-os/morgana/block"
+	"github.com/morgana-os/morgana/files"
 	"github.com/morgana-os/morgana/stack"
 	"github.com/morgana-os/morgana/web/certstore"
 )
@@ -36,13 +36,31 @@ type tlsSetup struct {
 
 func newTLS(cfg *config, logger *slog.Logger) (*tlsSetup, error) {
 	if cfg.certFile != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.certFile, cfg.keyFile)
+		cert, err := loadKeyPair(cfg.certFile, cfg.keyFile)
 		if err != nil {
 			return nil, fmt.Errorf("certificate: %w", err)
 		}
 		return &tlsSetup{config: &tls.Config{MinVersion: minTLS, Certificates: []tls.Certificate{cert}}}, nil
 	}
 	return newACME(cfg, logger)
+}
+
+// loadKeyPair is tls.LoadX509KeyPair through package files: in a VM the
+// files are in the tar archive on the block device "files".
+func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
+	certPEM, err := files.ReadFile(certFile)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	keyPEM, err := files.ReadFile(keyFile)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("%s and %s: %w", certFile, keyFile, err)
+	}
+	return cert, nil
 }
 
 // httpHandler is what the plain HTTP port serves: ACME's http-01
@@ -74,8 +92,8 @@ func newACME(cfg *config, logger *slog.Logger) (*tlsSetup, error) {
 	}
 	var store *certstore.Store
 	if cfg.cache != "" || cfg.cacheDevice != "" {
-		// A block device in a VM (--cache-device storage with
-		// morgana run --block storage=FILE), or a host file.
+		// A block device (--cache-device cache with morgana run
+		// --block cache=FILE, in any mode), or a host file (--cache).
 		var dev certstore.Device
 		name := cfg.cache
 		if cfg.cacheDevice != "" {
@@ -160,7 +178,7 @@ func acmeHTTPClient(caRoot string) (*http.Client, error) {
 		ResponseHeaderTimeout: 30 * time.Second,
 	}
 	if caRoot != "" {
-		pem, err := os.ReadFile(caRoot)
+		pem, err := files.ReadFile(caRoot)
 		if err != nil {
 			return nil, fmt.Errorf("--acme-ca-root: %w", err)
 		}

@@ -1,12 +1,13 @@
 package website
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/morgana-os/morgana/internal/tlstest"
 )
 
 const acmeDomain = "acme.website.test"
@@ -17,23 +18,23 @@ const acmeDomain = "acme.website.test"
 // must come from the store, not from a new issuance.
 func TestACME(t *testing.T) {
 	bin := mustWebsite(t)
-	mustPebble(t) // before anything runs: the first build takes a while
-	ca := newCA(t, "pebble's listener CA")
-	dns := serveDNS(t, "website.test")
-	httpPort, tlsPort := freePort(t), freePort(t)
-	pb := startPebble(t, ca, dns, httpPort, tlsPort)
+	tlstest.MustPebble(t) // before anything runs: the first build takes a while
+	ca := tlstest.NewCA(t, "pebble's listener CA")
+	dns := tlstest.ServeDNS(t, "website.test")
+	httpPort, tlsPort := tlstest.FreePort(t), tlstest.FreePort(t)
+	pb := tlstest.StartPebble(t, tlstest.PebbleConfig{CA: ca, DNS: dns, HTTPPort: httpPort, TLSPort: tlsPort})
 	cache := t.TempDir() + "/store"
 	argv := append([]string{bin}, "--bind", "127.0.0.1", "--port", strconv.Itoa(httpPort), "--tls-port", strconv.Itoa(tlsPort),
-		"--acme-directory", pb.directory, "--acme-domain", acmeDomain, "--acme-email", "ops@website.test",
-		"--acme-ca-root", ca.certPEM, "--cache", cache, "--shutdown-timeout", "2s")
+		"--acme-directory", pb.Directory("127.0.0.1"), "--acme-domain", acmeDomain, "--acme-email", "ops@website.test",
+		"--acme-ca-root", ca.CertPEM, "--cache", cache, "--shutdown-timeout", "2s")
 
 	p := startWebsite(t, argv...)
 	issued := p.waitLog(t, "msg=\"certificate ready\"", 60*time.Second)
-	serial := field(issued, "serial")
+	serial := tlstest.LogValue(issued, "serial")
 	if serial == "" || !strings.Contains(issued, "issuer=\"Pebble Intermediate CA") {
 		t.Fatalf("certificate line %q: want a serial and pebble as the issuer", issued)
 	}
-	root := pb.root(t)
+	root := pb.Root(t)
 	url := "https://" + acmeDomain + ":" + strconv.Itoa(tlsPort) + "/"
 	resolve := []string{"--resolve", acmeDomain + ":" + strconv.Itoa(tlsPort) + ":127.0.0.1", "--cacert", root}
 	for _, proto := range []string{"--http1.1", "--http2"} {
@@ -44,7 +45,7 @@ func TestACME(t *testing.T) {
 		}
 	}
 	// pebble validated the challenge on the website's own ports.
-	if !strings.Contains(pb.proc.stdout.String(), "set VALID by completed challenge") {
+	if !pb.Validated() {
 		t.Errorf("pebble's log does not show a validated challenge")
 	}
 	p.signal(t, syscall.SIGTERM)
@@ -53,14 +54,14 @@ func TestACME(t *testing.T) {
 	}
 
 	// Restart with the CA gone: nothing may be issued again.
-	pb.stop(t)
+	pb.Stop(t)
 	p = startWebsite(t, argv...)
 	store := p.waitLog(t, "msg=\"certificate store\"", 10*time.Second)
 	if !strings.Contains(store, "acme_account+key") || !strings.Contains(store, acmeDomain) {
 		t.Errorf("the store does not hold the account and the certificate: %q", store)
 	}
 	again := p.waitLog(t, "msg=\"certificate ready\"", 10*time.Second)
-	if got := field(again, "serial"); got != serial {
+	if got := tlstest.LogValue(again, "serial"); got != serial {
 		t.Errorf("after the restart the certificate has serial %s, want the stored %s", got, serial)
 	}
 	r := curl(t, append(resolve, "--http2", url)...)
@@ -68,13 +69,4 @@ func TestACME(t *testing.T) {
 	if strings.Contains(p.stderr.String(), "level=ERROR") {
 		t.Errorf("errors after the restart:\n%s", p.stderr.String())
 	}
-}
-
-// field returns the value of key=value in a log line.
-func field(line, key string) string {
-	m := regexp.MustCompile(`\b` + key + `=("[^"]*"|\S+)`).FindStringSubmatch(line)
-	if m == nil {
-		return ""
-	}
-	return strings.Trim(m[1], `"`)
 }

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/morgana-os/morgana/internal/tlstest"
 )
 
 // stalledDownload starts an HTTP/2 download of the 100 KiB file from p and
@@ -18,10 +20,10 @@ import (
 // client's flow-control window is 16 KiB, and it grows only as the body is
 // read, so the server's handler stays blocked in Write, mid-response, until
 // the test reads: a request in flight for as long as the test wants.
-func stalledDownload(t *testing.T, p *proc, ca *testCA) *http.Response {
+func stalledDownload(t *testing.T, p *proc, ca *tlstest.CA) *http.Response {
 	t.Helper()
 	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
+	pool.AddCert(ca.Cert)
 	var protos http.Protocols
 	protos.SetHTTP2(true)
 	tr := &http.Transport{
@@ -42,10 +44,10 @@ func stalledDownload(t *testing.T, p *proc, ca *testCA) *http.Response {
 	return resp
 }
 
-func startTLSWebsite(t *testing.T, extra ...string) (*proc, *testCA) {
+func startTLSWebsite(t *testing.T, extra ...string) (*proc, *tlstest.CA) {
 	t.Helper()
-	ca := newCA(t, "morgana test CA")
-	cert, key := ca.issue(t, siteName, "127.0.0.1")
+	ca := tlstest.NewCA(t, "morgana test CA")
+	cert, key := ca.Issue(t, siteName, "127.0.0.1")
 	argv := append([]string{mustWebsite(t)}, args(append([]string{"--tls-port", "0", "--cert", cert, "--key", key}, extra...)...)...)
 	return startWebsite(t, argv...), ca
 }

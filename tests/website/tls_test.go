@@ -4,6 +4,8 @@ import (
 	"net"
 	"strings"
 	"testing"
+
+	"github.com/morgana-os/morgana/internal/tlstest"
 )
 
 const siteName = "website.test"
@@ -12,13 +14,13 @@ const siteName = "website.test"
 // for the test, and has curl verify it against that CA, over HTTP/1.1 and
 // HTTP/2.
 func TestTLS(t *testing.T) {
-	ca := newCA(t, "morgana test CA")
-	cert, key := ca.issue(t, siteName, "127.0.0.1")
+	ca := tlstest.NewCA(t, "morgana test CA")
+	cert, key := ca.Issue(t, siteName, "127.0.0.1")
 	p := startWebsite(t, append([]string{mustWebsite(t)}, args("--tls-port", "0", "--cert", cert, "--key", key)...)...)
 	_, port, _ := net.SplitHostPort(p.https)
 	base := "https://" + siteName + ":" + port
-	resolve := []string{"--resolve", siteName + ":" + port + ":127.0.0.1", "--cacert", ca.certPEM}
-	other := newCA(t, "some other CA")
+	resolve := []string{"--resolve", siteName + ":" + port + ":127.0.0.1", "--cacert", ca.CertPEM}
+	other := tlstest.NewCA(t, "some other CA")
 	index := siteFile(t, "index.html")
 	big := siteFile(t, "bench/100k.bin")
 
@@ -56,8 +58,8 @@ func TestTLS(t *testing.T) {
 		args []string
 		exit int // curl's: 60 bad certificate, 35 handshake failed
 	}{
-		{"untrusted CA", []string{"--resolve", siteName + ":" + port + ":127.0.0.1", "--cacert", other.certPEM, base + "/"}, 60},
-		{"wrong name", []string{"--resolve", "other.test:" + port + ":127.0.0.1", "--cacert", ca.certPEM, "https://other.test:" + port + "/"}, 60},
+		{"untrusted CA", []string{"--resolve", siteName + ":" + port + ":127.0.0.1", "--cacert", other.CertPEM, base + "/"}, 60},
+		{"wrong name", []string{"--resolve", "other.test:" + port + ":127.0.0.1", "--cacert", ca.CertPEM, "https://other.test:" + port + "/"}, 60},
 		{"TLS 1.2", append(resolve, "--tls-max", "1.2", base+"/"), 35},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 // Command hello is the smallest guest: it prints its arguments and environment as JSON (the
-// test compares them with what it passed), writes one line to each of stdout and stderr, and
-// exits with a chosen status.
+// test compares them with what it passed; the variables morgana run sets of itself, such as
+// MORGANA_MODE, go on an "info:" line of their own, as they differ from the native run),
+// writes one line to each of stdout and stderr, and exits with a chosen status.
 //
 // Arguments are echoed, never parsed as flags, except these, wherever they stand:
 //
@@ -14,6 +15,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/morgana-os/morgana/abi"
 )
 
 func main() {
@@ -27,7 +30,17 @@ func main() {
 		}
 	}
 	fmt.Printf("args: %s\n", mustJSON(os.Args))
-	fmt.Printf("env: %s\n", mustJSON(os.Environ()))
+	env, fromMonitor := []string{}, map[string]string{}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		if k == abi.ModeEnv || k == abi.ImageSizeEnv || k == abi.BootNSEnv {
+			fromMonitor[k] = v
+			continue
+		}
+		env = append(env, kv)
+	}
+	fmt.Printf("env: %s\n", mustJSON(env))
+	fmt.Printf("info: morgana run: %s\n", mustJSON(fromMonitor))
 	fmt.Fprintln(os.Stderr, "hello on stderr")
 	if bulk > 0 {
 		writeBulk(bulk)

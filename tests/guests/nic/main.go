@@ -59,7 +59,7 @@ func (r *responder) serve() {
 	frames := make([][]byte, 16)
 	sizes := make([]int, len(frames))
 	for i := range frames {
-		frames[i] = make([]byte, r.d.MTU()+netdev.EthernetHeaderLen)
+		frames[i] = make([]byte, r.d.FrameLen())
 	}
 	for {
 		n, err := r.d.Read(frames, sizes)
@@ -69,16 +69,32 @@ func (r *responder) serve() {
 		}
 		var out [][]byte
 		for i := 0; i < n; i++ {
-			if reply := r.handle(frames[i][:sizes[i]]); reply != nil {
+			f := frames[i][:sizes[i]]
+			if r.d.Vnet() { // a virtio-net header first: nothing here is offloaded
+				f = f[min(len(f), netdev.VnetHdrLen):]
+			}
+			if reply := r.handle(f); reply != nil {
 				out = append(out, reply)
 			}
 		}
 		if len(out) > 0 {
-			if _, err := r.d.Write(out); err != nil {
+			if err := r.write(out...); err != nil {
 				fmt.Fprintln(os.Stderr, "write:", err)
 			}
 		}
 	}
+}
+
+// write sends frames, each behind an empty virtio-net header when the
+// device wants one.
+func (r *responder) write(frames ...[]byte) error {
+	if r.d.Vnet() {
+		for i, f := range frames {
+			frames[i] = append(make([]byte, netdev.VnetHdrLen, netdev.VnetHdrLen+len(f)), f...)
+		}
+	}
+	_, err := r.d.Write(frames)
+	return err
 }
 
 func (r *responder) handle(f []byte) []byte {
@@ -147,7 +163,7 @@ func (r *responder) handle(f []byte) []byte {
 func (r *responder) ping(dst netip.Addr, count int) {
 	var mac net.HardwareAddr
 	for try := 0; try < 20 && mac == nil; try++ {
-		r.d.Write([][]byte{arpFrame(1, r.d.MAC(), r.ip, net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, dst)})
+		r.write(arpFrame(1, r.d.MAC(), r.ip, net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, dst))
 		select {
 		case mac = <-r.arp:
 		case <-time.After(250 * time.Millisecond):
@@ -160,7 +176,7 @@ func (r *responder) ping(dst netip.Addr, count int) {
 	check.Okf("%s is at %s", dst, mac)
 	got := 0
 	for seq := 1; seq <= count; seq++ {
-		r.d.Write([][]byte{echoRequest(r.d.MAC(), mac, r.ip, dst, uint16(seq))})
+		r.write(echoRequest(r.d.MAC(), mac, r.ip, dst, uint16(seq)))
 		select {
 		case s := <-r.replies:
 			if int(s) == seq {

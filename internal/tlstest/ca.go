@@ -1,4 +1,9 @@
-package website
+// Package tlstest holds what morgana's TLS and ACME tests share: a
+// certificate authority made for one test, pebble (Let's Encrypt's ACME
+// test server, built from the Go module proxy) run on loopback, and the DNS
+// server pebble resolves the names it validates with. tests/website uses
+// them with the website as a host process, tests with it in a VM.
+package tlstest
 
 import (
 	"crypto/ecdsa"
@@ -15,14 +20,15 @@ import (
 	"time"
 )
 
-// testCA is a certificate authority made for one test.
-type testCA struct {
-	cert    *x509.Certificate
-	key     *ecdsa.PrivateKey
-	certPEM string // file
+// CA is a certificate authority made for one test.
+type CA struct {
+	Cert    *x509.Certificate
+	Key     *ecdsa.PrivateKey
+	CertPEM string // the file of Cert, for curl --cacert and the like
 }
 
-func newCA(t *testing.T, name string) *testCA {
+// NewCA makes a CA valid for a day.
+func NewCA(t testing.TB, name string) *CA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -42,14 +48,14 @@ func newCA(t *testing.T, name string) *testCA {
 		t.Fatal(err)
 	}
 	cert, _ := x509.ParseCertificate(der)
-	ca := &testCA{cert: cert, key: key, certPEM: filepath.Join(t.TempDir(), "ca.pem")}
-	writePEM(t, ca.certPEM, "CERTIFICATE", der)
+	ca := &CA{Cert: cert, Key: key, CertPEM: filepath.Join(t.TempDir(), "ca.pem")}
+	writePEM(t, ca.CertPEM, "CERTIFICATE", der)
 	return ca
 }
 
-// issue makes a server certificate for the names (DNS names or IP
+// Issue makes a server certificate for the names (DNS names or IP
 // addresses) and returns its chain and key files.
-func (ca *testCA) issue(t *testing.T, names ...string) (certFile, keyFile string) {
+func (ca *CA) Issue(t testing.TB, names ...string) (certFile, keyFile string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -70,7 +76,7 @@ func (ca *testCA) issue(t *testing.T, names ...string) (certFile, keyFile string
 			tmpl.DNSNames = append(tmpl.DNSNames, n)
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +91,7 @@ func (ca *testCA) issue(t *testing.T, names ...string) (certFile, keyFile string
 	return certFile, keyFile
 }
 
-func writePEM(t *testing.T, path, typ string, der []byte) {
+func writePEM(t testing.TB, path, typ string, der []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package website
+package tlstest
 
 import (
 	"encoding/binary"
@@ -10,10 +10,11 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 )
 
-// serveDNS answers DNS queries over TCP on loopback, as pebble sends them
+// ServeDNS answers DNS queries over TCP on loopback, as pebble sends them
 // with -dnsserver: every name under zone has the address 127.0.0.1 and no
 // IPv6 address; other names do not exist. It returns the server's address.
-func serveDNS(t *testing.T, zone string) string {
+// The server stops at the end of the test.
+func ServeDNS(t testing.TB, zone string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
