@@ -22,15 +22,15 @@
 //	go run ./cmd/morgana run --block files=certs.tar:ro -p 8443:443 -p 8080:80 \
 //		./examples/website --cert site.crt --key site.key
 //
-// With ACME, the image reaches the CA through --outbound, trusts the CA
-// bundle given with --acme-ca-root (an image has no system roots in a VM),
-// and keeps what it gets on the block device cache, a zeroed file:
+// With ACME, the image reaches the CA through --outbound and keeps what it
+// gets on the block device cache, a zeroed file. It trusts the public CAs
+// that Mozilla's list holds, built into the image (there are no system
+// roots in a VM), or the CA given with --acme-ca-root:
 //
-//	truncate -s 1M cache.img && tar cf roots.tar -C /etc/ssl/certs ca-certificates.crt
-//	go run ./cmd/morgana run --block cache=cache.img --block files=roots.tar:ro \
-//		-p 443:443 -p 80:80 --outbound ./examples/website \
-//		--acme-directory https://acme-v02.api.letsencrypt.org/directory \
-//		--acme-domain example.com --acme-ca-root ca-certificates.crt --cache-device cache
+//	truncate -s 1M cache.img
+//	go run ./cmd/morgana run --block cache=cache.img -p 443:443 -p 80:80 --outbound \
+//		./examples/website --cache-device cache --acme-domain example.com \
+//		--acme-directory https://acme-v02.api.letsencrypt.org/directory
 //
 // SIGTERM or SIGINT stop it gracefully: the listeners close, requests in
 // flight finish within --shutdown-timeout, and it exits 0 (1 when it had

@@ -13,6 +13,9 @@ import (
 
 	"golang.org/x/crypto/acme"
 	"golang.org/x/crypto/acme/autocert"
+	// Mozilla's root CAs, for where the system has none (a VM): so that
+	// the ACME client can trust a public CA's server.
+	_ "golang.org/x/crypto/x509roots/fallback"
 
 	"github.com/morgana-os/morgana/block"
 	"github.com/morgana-os/morgana/files"
