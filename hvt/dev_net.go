@@ -32,10 +32,18 @@ type netDev struct {
 	gen    uint64
 	space  chan struct{} // a receive may go on: the queue was full
 	ring   *netRing      // the shared rings, once the guest has mapped them
-	txBufs sync.Pool     // *[]byte of frameLen, for write(2) without rings
+	txBufs sync.Pool     // *txBuf, for write(2) without rings
 
 	rxFrames, txFrames, rxDrops, txDrops atomic.Uint64
 	kicks, notifications                 atomic.Uint64
+	nudges                               atomic.Uint64 // transmitter woken by a frame in
+}
+
+// txBuf is what a write(2) of a frame uses.
+type txBuf struct {
+	frame []byte
+	one   [1][]byte
+	iov   iovecs
 }
 
 // netQueueLen is how many received frames wait for the guest; beyond
@@ -48,7 +56,7 @@ func newNetDev(vm *VM, f *os.File, info abi.Device) (*netDev, error) {
 		return nil, err
 	}
 	n := &netDev{vm: vm, info: info, file: f, fd: int(f.Fd()), rc: rc, space: make(chan struct{}, 1)}
-	n.txBufs.New = func() any { b := make([]byte, n.frameLen()); return &b }
+	n.txBufs.New = func() any { return &txBuf{frame: make([]byte, n.frameLen())} }
 	return n, nil
 }
 
@@ -186,14 +194,15 @@ func (n *netDev) write(t *thread, va, size uint64, _ bool) (uint64, error) {
 	if size < 14 || size > uint64(n.frameLen()) {
 		return 0, unix.EINVAL
 	}
-	buf := n.txBufs.Get().(*[]byte)
+	buf := n.txBufs.Get().(*txBuf)
 	defer n.txBufs.Put(buf)
-	frame := (*buf)[:size]
+	frame := buf.frame[:size]
 	if err := t.vm.as.CopyIn(frame, va); err != nil {
 		return 0, err
 	}
 	// One short wait for a full host queue: the guest's vCPU waits with it.
-	if err := n.send([][]byte{frame}, 1); err != nil {
+	buf.one[0] = frame
+	if err := n.send(buf.one[:], &buf.iov, 1); err != nil {
 		return 0, unix.EIO
 	}
 	return size, nil

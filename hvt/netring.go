@@ -19,9 +19,10 @@ type netRing struct {
 	kick  chan struct{} // tx has frames
 	room  chan struct{} // rx has room
 
-	// The frame being received or sent, slot by slot: the receiver's
-	// and the transmitter's, each used by one goroutine.
+	// The frame being received or sent, slot by slot, and their iovecs:
+	// the receiver's and the transmitter's, each used by one goroutine.
 	rxChunks, txChunks [][]byte
+	rxIov, txIov       iovecs
 }
 
 // word returns the control word at off.
@@ -109,7 +110,7 @@ func (n *netDev) receiveRing(r *netRing) bool {
 	var got int
 	var rerr error
 	err := n.rc.Read(func(fd uintptr) bool {
-		got, rerr = unix.Readv(int(fd), r.rxChunks)
+		got, rerr = r.rxIov.rw(unix.SYS_READV, int(fd), r.rxChunks)
 		return rerr != unix.EAGAIN
 	})
 	if err != nil && n.interrupted(err) {
@@ -124,6 +125,15 @@ func (n *netDev) receiveRing(r *netRing) bool {
 	binary.LittleEndian.PutUint32(r.slot(abi.NetRingRxOffset, h), uint32(got))
 	storeWord(head, h+abi.NetRingSlotsFor(got))
 	n.rxFrames.Add(1)
+	// A frame in is likely to be answered: wake the transmitter now, if it
+	// sleeps, so that the answer needs no kick (an exit).
+	if want := r.word(abi.NetRingTxWant); loadWord(want) != 0 && casWord(want, 1, 0) {
+		n.nudges.Add(1)
+		select {
+		case r.kick <- struct{}{}:
+		default:
+		}
+	}
 	if want := r.word(abi.NetRingRxWant); loadWord(want) != 0 {
 		storeWord(want, 0)
 		n.wake()
@@ -167,7 +177,7 @@ func (n *netDev) transmit(r *netRing) {
 			if size >= 14 && size <= n.frameLen() && abi.NetRingSlotsFor(size) <= slots {
 				slots = abi.NetRingSlotsFor(size)
 				r.txChunks = r.span(r.txChunks[:0], abi.NetRingTxOffset, t, size)
-				n.send(r.txChunks, ringSendWaits)
+				n.send(r.txChunks, &r.txIov, ringSendWaits)
 			} else {
 				// A malformed frame is the guest's problem only: drop it,
 				// with the slots it claims (no more than it filled).
@@ -221,9 +231,9 @@ func (n *netDev) idle(r *netRing, head, want *uint32, tail uint32) bool {
 // queue up to waits times (20 ms each). A frame it cannot send is dropped
 // and counted, as a NIC drops; the error is for a descriptor that failed
 // otherwise (the peer is gone).
-func (n *netDev) send(frame [][]byte, waits int) error {
+func (n *netDev) send(frame [][]byte, iov *iovecs, waits int) error {
 	for try := 0; ; try++ {
-		_, err := unix.Writev(n.fd, frame)
+		_, err := iov.rw(unix.SYS_WRITEV, n.fd, frame)
 		switch {
 		case err == nil:
 			n.txFrames.Add(1)
