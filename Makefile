@@ -5,9 +5,10 @@ GO ?= go
 
 all: build
 
-# bin/morgana: the monitor.
+# bin/morgana: the monitor, a static binary (no cgo: it starts a millisecond sooner, without the
+# dynamic loader and glibc, and its spt children inherit no libc threads).
 build:
-	$(GO) build -o bin/morgana ./cmd/morgana
+	CGO_ENABLED=0 $(GO) build -o bin/morgana ./cmd/morgana
 
 # Installs missing tools, then go vet, a gofmt check and all tests with KVM required.
 test:

@@ -57,7 +57,7 @@ var build = sync.OnceValues(func() (*binaries, error) {
 		return nil, err
 	}
 	bins := &binaries{morgana: filepath.Join(workDir, "morgana"), guests: map[string]string{}}
-	if err := goBuild(root, nil, bins.morgana, "./cmd/morgana"); err != nil {
+	if err := goBuild(root, []string{"CGO_ENABLED=0"}, bins.morgana, "./cmd/morgana"); err != nil {
 		return nil, err
 	}
 	// Static guests, as `morgana run` wants them (and as the native runs then use them too).

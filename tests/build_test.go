@@ -18,6 +18,9 @@ type target struct {
 
 var (
 	hostTarget = target{}
+	// monitorTarget builds morgana as `make build` does: static, without
+	// cgo, so that it starts without the dynamic loader and glibc.
+	monitorTarget = target{env: []string{"CGO_ENABLED=0"}}
 	// guestTarget is what morgana runs: a static linux/amd64 Go program without cgo.
 	guestTarget = target{name: "amd64", env: []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"}}
 	// arm64Target makes an ELF of the wrong architecture, for the bad-input tests.

@@ -48,7 +48,7 @@ func testMain(m *testing.M) int {
 		morganaErr = err
 	} else {
 		morganaBin = filepath.Join(workDir, "morgana")
-		if out, err := goCommand(hostTarget, "build", "-o", morganaBin, "./cmd/morgana").CombinedOutput(); err != nil {
+		if out, err := goCommand(monitorTarget, "build", "-o", morganaBin, "./cmd/morgana").CombinedOutput(); err != nil {
 			morganaErr = fmt.Errorf("go build ./cmd/morgana: %v\n%s", err, out)
 		}
 	}

@@ -30,6 +30,7 @@ func morganaCLI(t *testing.T) string {
 		morganaBin = filepath.Join(buildDir, "morgana")
 		cmd := exec.Command("go", "build", "-o", morganaBin, "./cmd/morgana")
 		cmd.Dir = testenv.MustModuleRoot(t)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as `make build`
 		if out, err := cmd.CombinedOutput(); err != nil {
 			morganaErr = fmt.Errorf("go build ./cmd/morgana: %v\n%s", err, out)
 		}
