@@ -65,6 +65,7 @@ type Image struct {
 	lines    *lineTable      // Go pc-line table, nil if absent
 	ef       *elf.File       // section headers, nil if damaged
 	size     int64           // file size
+	file     mapped          // the whole file, when it is mapped
 }
 
 // Open reads and validates the guest image at path.
@@ -165,6 +166,7 @@ func Parse(name string, r io.ReaderAt, size int64) (*Image, error) {
 		syms:     syms,
 		loadSyms: lazy,
 	}
+	im.file, _ = r.(mapped)
 	if bi != nil {
 		im.GoVersion = bi.GoVersion
 	}

@@ -1,18 +1,16 @@
 package elfimage
 
 import (
-	"bytes"
 	"debug/elf"
 	"encoding/binary"
-	"io"
 )
 
 // StringVar returns the value of the Go string variable named name (a
 // package-level `var x string`, e.g. one set with go build -ldflags -X) as
 // the image initialises it, and whether the image has the variable. It
-// reads the symbol table directly: a name that is not in the string table
-// costs one scan of that table, so asking for an absent variable at every
-// boot is cheap.
+// reads the symbol table directly, comparing names only of the symbols
+// that can be a string variable (16-byte data objects): a walk of the
+// table, cheap enough for every boot.
 func (im *Image) StringVar(name string) (string, bool) {
 	if im.ef == nil {
 		return "", false
@@ -25,39 +23,24 @@ func (im *Image) StringVar(name string) (string, bool) {
 	if !plainSection(strtab, im.size) {
 		return "", false
 	}
-	strs, err := strtab.Data()
-	if err != nil {
+	strs, ok := im.sectionBytes(strtab)
+	if !ok {
 		return "", false
 	}
-	want := append([]byte(name), 0)
-	var offs []uint32
-	for i := 0; ; {
-		j := bytes.Index(strs[i:], want)
-		if j < 0 {
-			break
-		}
-		if at := i + j; at == 0 || strs[at-1] == 0 {
-			offs = append(offs, uint32(at))
-		}
-		i += j + 1
-	}
-	if len(offs) == 0 {
+	syms, ok := im.sectionBytes(tab)
+	if !ok {
 		return "", false
 	}
-	r := io.NewSectionReader(tab.ReaderAt, 0, int64(tab.Size))
-	var ent [24]byte // Elf64_Sym
-	for off := int64(0); off+24 <= int64(tab.Size); off += 24 {
-		if _, err := r.ReadAt(ent[:], off); err != nil {
-			return "", false
-		}
-		st := binary.LittleEndian.Uint32(ent[0:])
-		typ := elf.ST_TYPE(ent[4])
-		value := binary.LittleEndian.Uint64(ent[8:])
-		size := binary.LittleEndian.Uint64(ent[16:])
-		if typ != elf.STT_OBJECT || size != 16 || !containsOff(offs, st) {
+	for off := 0; off+24 <= len(syms); off += 24 {
+		ent := syms[off : off+24] // Elf64_Sym
+		if elf.ST_TYPE(ent[4]) != elf.STT_OBJECT || binary.LittleEndian.Uint64(ent[16:]) != 16 {
 			continue
 		}
-		hdr, ok := im.read(value, 16)
+		st := uint64(binary.LittleEndian.Uint32(ent[0:]))
+		if st+uint64(len(name)) >= uint64(len(strs)) || string(strs[st:st+uint64(len(name))]) != name || strs[st+uint64(len(name))] != 0 {
+			continue
+		}
+		hdr, ok := im.read(binary.LittleEndian.Uint64(ent[8:]), 16)
 		if !ok {
 			return "", false
 		}
@@ -71,13 +54,14 @@ func (im *Image) StringVar(name string) (string, bool) {
 	return "", false
 }
 
-func containsOff(offs []uint32, v uint32) bool {
-	for _, o := range offs {
-		if o == v {
-			return true
-		}
+// sectionBytes returns the contents of s, a plainSection: a slice of the
+// mapped file, or a copy read from it.
+func (im *Image) sectionBytes(s *elf.Section) ([]byte, bool) {
+	if im.file != nil {
+		return im.file[s.Offset : s.Offset+s.Size], true // inside the file: checked by plainSection
 	}
-	return false
+	b, err := s.Data()
+	return b, err == nil
 }
 
 // read returns n bytes at guest address va from the segments' file data.
