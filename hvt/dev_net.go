@@ -35,6 +35,7 @@ type netDev struct {
 	txBufs sync.Pool     // *txBuf, for write(2) without rings
 
 	rxFrames, txFrames, rxDrops, txDrops atomic.Uint64
+	rxBytes, txBytes                     atomic.Uint64
 	kicks, notifications                 atomic.Uint64
 	nudges                               atomic.Uint64 // transmitter woken by a frame in
 }
@@ -109,6 +110,7 @@ func (n *netDev) receive() {
 			continue
 		}
 		n.rxFrames.Add(1)
+		n.rxBytes.Add(uint64(got))
 		n.mu.Lock()
 		if n.ring != nil { // mapped as the frame came: it belongs to the past
 			n.free = append(n.free, buf)
@@ -232,16 +234,24 @@ func (n *netDev) ready() (uint32, uint64) {
 // frame: what the rings are for.
 func (n *netDev) logStats() {
 	frames := n.rxFrames.Load() + n.txFrames.Load()
-	perFrame := 0.0
+	bytes := n.rxBytes.Load() + n.txBytes.Load()
+	exits := float64(n.vm.stats.exits.Load())
+	perFrame, perPacket := 0.0, 0.0
 	if frames > 0 {
-		perFrame = float64(n.vm.stats.exits.Load()) / float64(frames)
+		perFrame = exits / float64(frames)
+		// With offload a frame carries many packets of the wire's MTU:
+		// per packet counts what the wire carried.
+		packets := max(float64(frames), float64(bytes)/float64(n.info.MTU+14))
+		perPacket = exits / packets
 	}
 	n.mu.Lock()
 	ring := n.ring != nil
 	n.mu.Unlock()
 	n.vm.log.Info("net", "device", n.info.Name, "rings", ring, "rx", n.rxFrames.Load(), "tx", n.txFrames.Load(),
+		"rx_bytes", n.rxBytes.Load(), "tx_bytes", n.txBytes.Load(),
 		"rx_dropped", n.rxDrops.Load(), "tx_dropped", n.txDrops.Load(), "kicks", n.kicks.Load(),
-		"notifications", n.notifications.Load(), "exits_per_frame", fmt.Sprintf("%.3f", perFrame))
+		"notifications", n.notifications.Load(), "exits_per_frame", fmt.Sprintf("%.3f", perFrame),
+		"exits_per_packet", fmt.Sprintf("%.4f", perPacket))
 }
 
 // NetStats are the counters of a VM's network devices, summed.

@@ -125,6 +125,7 @@ func (n *netDev) receiveRing(r *netRing) bool {
 	binary.LittleEndian.PutUint32(r.slot(abi.NetRingRxOffset, h), uint32(got))
 	storeWord(head, h+abi.NetRingSlotsFor(got))
 	n.rxFrames.Add(1)
+	n.rxBytes.Add(uint64(got))
 	// A frame in is likely to be answered: wake the transmitter now, if it
 	// sleeps, so that the answer needs no kick (an exit).
 	if want := r.word(abi.NetRingTxWant); loadWord(want) != 0 && casWord(want, 1, 0) {
@@ -227,16 +228,17 @@ func (n *netDev) idle(r *netRing, head, want *uint32, tail uint32) bool {
 	}
 }
 
-// send writes one frame, in pieces, to the host descriptor, waiting out a full host
-// queue up to waits times (20 ms each). A frame it cannot send is dropped
+// send writes one frame, in pieces, to the host descriptor, waiting out a
+// full host queue up to waits times (20 ms each). A frame it cannot send is dropped
 // and counted, as a NIC drops; the error is for a descriptor that failed
 // otherwise (the peer is gone).
 func (n *netDev) send(frame [][]byte, iov *iovecs, waits int) error {
 	for try := 0; ; try++ {
-		_, err := iov.rw(unix.SYS_WRITEV, n.fd, frame)
+		sent, err := iov.rw(unix.SYS_WRITEV, n.fd, frame)
 		switch {
 		case err == nil:
 			n.txFrames.Add(1)
+			n.txBytes.Add(uint64(sent))
 			return nil
 		case err == unix.EINTR:
 			continue
