@@ -83,8 +83,16 @@ func TestWebsiteInVM(t *testing.T) {
 				t.Errorf("missing page: status %s", code)
 			}
 			run.signal(syscall.SIGTERM)
-			if r := run.wait(); r.exit != 0 {
+			r := run.wait()
+			if r.exit != 0 {
 				t.Errorf("after SIGTERM: exit status %d, want 0", r.exit)
+			}
+			// The access log on stdout is buffered (64K, 1s): the last requests' lines are
+			// written at the exit, if not before.
+			for _, want := range []string{`"GET /about HTTP/1.1" 200 `, `"GET /bench/100k.bin HTTP/1.1" 206 100 `, `"GET /nosuch HTTP/1.1" 404 `} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("the access log lacks %s", want)
+				}
 			}
 		})
 	}

@@ -32,9 +32,20 @@
 //		./examples/website --cache-device cache --acme-domain example.com \
 //		--acme-directory https://acme-v02.api.letsencrypt.org/directory
 //
+// The access log goes to stdout, a line per request in the Combined Log
+// Format (--access-log common or off for the others). It is buffered as
+// nginx's access_log buffer=64k flush=1s is, because every write to stdout
+// is a system call, so in a VM an exit: lines are written together, a
+// write of at most --access-log-buffer bytes (default 64K) when that many
+// have gathered, --access-log-flush (default 1s) after the first of them
+// at the latest, and when the website exits on SIGTERM or SIGINT or on an
+// error. --access-log-buffer 0 writes each line as its request ends. A failing
+// stdout (a closed pipe) loses lines, is reported once on stderr, and
+// does not stop the website.
+//
 // SIGTERM or SIGINT stop it gracefully: the listeners close, requests in
-// flight finish within --shutdown-timeout, and it exits 0 (1 when it had
-// to cut requests short).
+// flight finish within --shutdown-timeout, the access log is written out,
+// and it exits 0 (1 when it had to cut requests short).
 package main
 
 import (
@@ -42,7 +53,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/morgana-os/morgana/bootflags"
@@ -71,6 +85,10 @@ func main() {
 		os.Exit(2)
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.logs.Level("website")}))
+	// A closed stdout is the access log's write error, not the end of the
+	// website, as for nginx: Go kills a program writing to a broken pipe
+	// on fd 1 or 2 unless SIGPIPE is ignored.
+	signal.Ignore(syscall.SIGPIPE)
 	if err := run(cfg, logger, os.Stdout); err != nil {
 		logger.Error("website", "err", err)
 		os.Exit(1)
@@ -91,6 +109,8 @@ type config struct {
 	cacheDevice     string
 	cacheSize       int64
 	accessLog       string
+	accessLogBuffer int           // bytes; 0: a write per line
+	accessLogFlush  time.Duration // the longest a line waits in the buffer
 	shutdownTimeout time.Duration
 	logs            *bootflags.LogLevels // -l: the level of the source "website"
 }
@@ -127,6 +147,9 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.cacheDevice, "cache-device", "", "block device keeping the ACME account and certificates: cache, attached with morgana run --block cache=FILE")
 	fs.Int64Var(&c.cacheSize, "cache-size", 1<<20, "size of the --cache file when it is created")
 	fs.StringVar(&c.accessLog, "access-log", "combined", "request log on stdout: combined, common or off")
+	c.accessLogBuffer = accesslog.DefaultBufferSize
+	fs.Var((*sizeFlag)(&c.accessLogBuffer), "access-log-buffer", "`SIZE` of the access log's buffer, written in one write when full (K and M suffixes; 0: a write per line)")
+	fs.DurationVar(&c.accessLogFlush, "access-log-flush", accesslog.DefaultFlushInterval, "the longest a line waits in the access log's buffer")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long requests in flight may take to finish on SIGTERM")
 	// The boot arguments of every morgana image: package stack reads the
 	// network's (--ipv4, --ipv4-gateway, --ipv6, --dns-servers...) from
@@ -150,9 +173,46 @@ func parseFlags(args []string) (*config, error) {
 		return nil, fmt.Errorf("--acme-domain, --acme-email and --acme-ca-root need --acme-directory")
 	case c.shutdownTimeout <= 0:
 		return nil, fmt.Errorf("--shutdown-timeout must be positive")
+	case c.accessLogFlush <= 0:
+		return nil, fmt.Errorf("--access-log-flush must be positive")
 	}
 	if _, ok := accesslog.ParseFormat(c.accessLog); !ok && c.accessLog != "off" {
 		return nil, fmt.Errorf("--access-log %q: want combined, common or off", c.accessLog)
 	}
 	return c, nil
+}
+
+// sizeFlag is a byte count, with an optional K or M suffix (64K, 1M, 1MiB).
+type sizeFlag int
+
+// maxAccessLogBuffer bounds --access-log-buffer: the buffer is memory of
+// the image's, and more than a few hundred KiB saves no system call worth
+// having.
+const maxAccessLogBuffer = 64 << 20
+
+func (s *sizeFlag) String() string {
+	switch n := int(*s); {
+	case n != 0 && n%(1<<20) == 0:
+		return strconv.Itoa(n>>20) + "M"
+	case n != 0 && n%(1<<10) == 0:
+		return strconv.Itoa(n>>10) + "K"
+	default:
+		return strconv.Itoa(n)
+	}
+}
+
+func (s *sizeFlag) Set(v string) error {
+	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(v), "B"), "I")
+	mult := 1
+	if strings.HasSuffix(t, "K") {
+		mult, t = 1<<10, t[:len(t)-1]
+	} else if strings.HasSuffix(t, "M") {
+		mult, t = 1<<20, t[:len(t)-1]
+	}
+	n, err := strconv.Atoi(t)
+	if err != nil || n < 0 || n > maxAccessLogBuffer/mult {
+		return fmt.Errorf("want a size from 0 to 64M, such as 64K")
+	}
+	*s = sizeFlag(n * mult)
+	return nil
 }

@@ -13,7 +13,22 @@ func TestParseFlags(t *testing.T) {
 		wantErr string // "" for success
 		check   func(*config) bool
 	}{
-		{"", "", func(c *config) bool { return c.port == 80 && c.tlsPort == 443 && !c.tls() && c.accessLog == "combined" }},
+		{"", "", func(c *config) bool {
+			return c.port == 80 && c.tlsPort == 443 && !c.tls() && c.accessLog == "combined" &&
+				c.accessLogBuffer == 64<<10 && c.accessLogFlush == time.Second
+		}},
+		{"--access-log-buffer 0", "", func(c *config) bool { return c.accessLogBuffer == 0 }},
+		{"--access-log-buffer 4K --access-log-flush 250ms", "", func(c *config) bool {
+			return c.accessLogBuffer == 4<<10 && c.accessLogFlush == 250*time.Millisecond
+		}},
+		{"--access-log-buffer 1MiB", "", func(c *config) bool { return c.accessLogBuffer == 1<<20 }},
+		{"--access-log-buffer 100", "", func(c *config) bool { return c.accessLogBuffer == 100 }},
+		{"--access-log-buffer 64m", "", func(c *config) bool { return c.accessLogBuffer == 64<<20 }},
+		{"--access-log-buffer 65M", "want a size", nil},
+		{"--access-log-buffer -1", "want a size", nil},
+		{"--access-log-buffer lots", "want a size", nil},
+		{"--access-log-buffer K", "want a size", nil},
+		{"--access-log-flush 0s", "positive", nil},
 		{"--port 8080 --bind 127.0.0.1", "", func(c *config) bool { return c.port == 8080 && c.bind == "127.0.0.1" }},
 		{"--cert c.pem --key k.pem --tls-port 8443", "", func(c *config) bool { return c.tls() && c.tlsPort == 8443 }},
 		{"--acme-directory https://ca/dir --acme-domain a.example,b.example --acme-domain c.example --cache store",
@@ -50,5 +65,13 @@ func TestParseFlags(t *testing.T) {
 				t.Errorf("config %+v", c)
 			}
 		})
+	}
+}
+
+func TestSizeFlagString(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 100: "100", 64 << 10: "64K", 1536: "1536", 3 << 20: "3M"} {
+		if got := (*sizeFlag)(&n).String(); got != want {
+			t.Errorf("%d: %q, want %q", n, got, want)
+		}
 	}
 }

@@ -37,7 +37,12 @@ func run(cfg *config, logger *slog.Logger, stdout io.Writer) error {
 	}
 	logged := func(h http.Handler) http.Handler { return h }
 	if format, ok := accesslog.ParseFormat(cfg.accessLog); ok {
-		logged = accesslog.New(stdout, format).Wrap
+		al := accesslog.NewWithOptions(stdout, format, accesslog.Options{
+			BufferSize: cfg.accessLogBuffer, FlushInterval: cfg.accessLogFlush, ErrorLog: logger})
+		// Every way out of run writes the buffered lines: the graceful
+		// shutdown, the shutdown timeout and a fatal error.
+		defer al.Close()
+		logged = al.Wrap
 	}
 	servers := []*server{{name: "http", port: cfg.port, handler: logged(handler)}}
 	var prefetch func(context.Context)

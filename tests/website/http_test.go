@@ -108,9 +108,11 @@ func TestHTTP(t *testing.T) {
 		})
 	}
 
-	// Every request is in the access log, in the Combined Log Format.
+	// Every request is in the access log, in the Combined Log Format, once
+	// the website has written its buffer.
 	line := regexp.MustCompile(`^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "[A-Z]+ \S+ HTTP/1\.1" \d{3} (\d+|-) "-" "curl/[\d.]+"$`)
-	lines := strings.Split(strings.TrimSpace(p.stdout.String()), "\n")
+	log := p.waitAccessLog(t, func(log string) bool { return strings.Count(log, "\n") >= len(tests)+2 })
+	lines := strings.Split(strings.TrimSpace(log), "\n")
 	if len(lines) != len(tests)+2 {
 		t.Errorf("%d lines in the access log, want %d", len(lines), len(tests)+2)
 	}
@@ -119,7 +121,7 @@ func TestHTTP(t *testing.T) {
 			t.Errorf("access log line %q is not in the Combined Log Format", l)
 		}
 	}
-	if !strings.Contains(p.stdout.String(), `"GET /bench/100k.bin HTTP/1.1" 206 100 `) {
+	if !strings.Contains(log, `"GET /bench/100k.bin HTTP/1.1" 206 100 `) {
 		t.Error("the access log lacks the range request with its status and size")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -47,9 +48,19 @@ type proc struct {
 // still running.
 func startWebsite(t *testing.T, argv ...string) *proc {
 	t.Helper()
+	return startWebsiteStdout(t, nil, argv...)
+}
+
+// startWebsiteStdout is startWebsite with the website's stdout going to
+// stdout instead of p.stdout, when it is not nil.
+func startWebsiteStdout(t *testing.T, stdout io.Writer, argv ...string) *proc {
+	t.Helper()
 	p := &proc{done: make(chan struct{})}
 	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	if stdout != nil {
+		p.cmd.Stdout = stdout
+	}
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -102,6 +113,40 @@ func (p *proc) waitLog(t *testing.T, s string, timeout time.Duration) string {
 			t.Fatalf("no %q in the log after %v", s, timeout)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitAccessLog waits until cond holds of what the website has written on
+// stdout, its access log, and returns that. The website buffers the log:
+// a line is written --access-log-flush (1s by default) after its request
+// at the latest, so a test that checks the log right after its requests
+// must wait.
+func (p *proc) waitAccessLog(t *testing.T, cond func(log string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		log := p.stdout.String()
+		if cond(log) {
+			return log
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the access log is still not as expected after 10s")
+			return log
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// containsAll returns a condition of waitAccessLog: every one of want is
+// in the log.
+func containsAll(want ...string) func(string) bool {
+	return func(log string) bool {
+		for _, w := range want {
+			if !strings.Contains(log, w) {
+				return false
+			}
+		}
+		return true
 	}
 }
 

@@ -69,8 +69,9 @@ func TestScreenshot(t *testing.T) {
 	}
 	checkABIBar(t, img)
 
-	log := p.stdout.String()
-	for _, want := range []string{`"GET /about HTTP/1.1" 200 `, `"GET /style.css HTTP/1.1" 200 `, "HeadlessChrome"} {
+	wants := []string{`"GET /about HTTP/1.1" 200 `, `"GET /style.css HTTP/1.1" 200 `, "HeadlessChrome"}
+	log := p.waitAccessLog(t, containsAll(wants...))
+	for _, want := range wants {
 		if !strings.Contains(log, want) {
 			t.Errorf("the access log lacks %s:\n%s", want, log)
 		}

@@ -72,10 +72,11 @@ func TestTLS(t *testing.T) {
 	// The HTTP port sends browsers to HTTPS, on the right port.
 	r := curl(t, "-H", "Host: "+siteName, p.url("/docs/abi.html?x=1"))
 	check{301, map[string]string{"Location": base + "/docs/abi.html?x=1"}, nil, -1}.verify(t, r)
-	if !strings.Contains(p.stdout.String(), `"GET /docs/abi.html?x=1 HTTP/1.1" 301`) {
+	log := p.waitAccessLog(t, containsAll(`"GET /docs/abi.html?x=1 HTTP/1.1" 301`, `"GET / HTTP/2.0" 200`))
+	if !strings.Contains(log, `"GET /docs/abi.html?x=1 HTTP/1.1" 301`) {
 		t.Error("the redirect is not in the access log")
 	}
-	if !strings.Contains(p.stdout.String(), `"GET / HTTP/2.0" 200`) {
+	if !strings.Contains(log, `"GET / HTTP/2.0" 200`) {
 		t.Error("the HTTP/2 requests are not in the access log")
 	}
 }
