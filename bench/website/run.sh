@@ -11,8 +11,8 @@
 #                      frames through the rings to the monitor and the TAP
 #   website-hvt-p      the same VM published with `-p HOSTIP:PORT:80`: user-mode networking, the
 #                      monitor's netstack between the host socket and the guest's
-#   website-hvt-nolog  website-hvt with --access-log off (each access-log line is a write to
-#                      stdout, so one VM exit per request: this row shows what that costs)
+#   website-hvt-nolog  website-hvt with --access-log off (the log is buffered, 64 KiB or 1 s a
+#                      write, as nginx's buffer=; this row shows what it still costs)
 #   website-spt        (not in the default list) the image under seccomp, on a TAP
 #
 #   sudo bench/website/run.sh                     # 3 rounds of 10 s per server and file: ~8 minutes
