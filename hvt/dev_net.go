@@ -37,7 +37,6 @@ type netDev struct {
 	rxFrames, txFrames, rxDrops, txDrops atomic.Uint64
 	rxBytes, txBytes                     atomic.Uint64
 	kicks, notifications                 atomic.Uint64
-	nudges                               atomic.Uint64 // transmitter woken by a frame in
 }
 
 // txBuf is what a write(2) of a frame uses.
@@ -245,9 +244,16 @@ func (n *netDev) logStats() {
 		perPacket = exits / packets
 	}
 	n.mu.Lock()
-	ring := n.ring != nil
+	r := n.ring
 	n.mu.Unlock()
-	n.vm.log.Info("net", "device", n.info.Name, "rings", ring, "rx", n.rxFrames.Load(), "tx", n.txFrames.Load(),
+	rings := "none"
+	if r != nil { // the control words, to see where a stuck ring stands
+		w := func(off int) uint32 { return loadWord(r.word(off)) }
+		rings = fmt.Sprintf("rx %d/%d want %d room %d, tx %d/%d want %d room %d",
+			w(abi.NetRingRxHead), w(abi.NetRingRxTail), w(abi.NetRingRxWant), w(abi.NetRingRxRoom),
+			w(abi.NetRingTxHead), w(abi.NetRingTxTail), w(abi.NetRingTxWant), w(abi.NetRingTxRoom))
+	}
+	n.vm.log.Info("net", "device", n.info.Name, "rings", rings, "rx", n.rxFrames.Load(), "tx", n.txFrames.Load(),
 		"rx_bytes", n.rxBytes.Load(), "tx_bytes", n.txBytes.Load(),
 		"rx_dropped", n.rxDrops.Load(), "tx_dropped", n.txDrops.Load(), "kicks", n.kicks.Load(),
 		"notifications", n.notifications.Load(), "exits_per_frame", fmt.Sprintf("%.3f", perFrame),

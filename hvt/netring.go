@@ -126,15 +126,6 @@ func (n *netDev) receiveRing(r *netRing) bool {
 	storeWord(head, h+abi.NetRingSlotsFor(got))
 	n.rxFrames.Add(1)
 	n.rxBytes.Add(uint64(got))
-	// A frame in is likely to be answered: wake the transmitter now, if it
-	// sleeps, so that the answer needs no kick (an exit).
-	if want := r.word(abi.NetRingTxWant); loadWord(want) != 0 && casWord(want, 1, 0) {
-		n.nudges.Add(1)
-		select {
-		case r.kick <- struct{}{}:
-		default:
-		}
-	}
 	if want := r.word(abi.NetRingRxWant); loadWord(want) != 0 {
 		storeWord(want, 0)
 		n.wake()

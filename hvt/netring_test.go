@@ -198,26 +198,3 @@ func TestNetRingsRoom(t *testing.T) {
 		}
 	}
 }
-
-// A frame received wakes a sleeping transmitter and clears TxWant, so
-// that an answer soon after goes out without the kick that costs the
-// guest an exit.
-func TestNetRingsNudge(t *testing.T) {
-	r := newRingFixture(t, vnetDevice)
-	for i := range 3 {
-		r.waitWord(abi.NetRingTxWant, "the transmitter to sleep", func(w uint32) bool { return w == 1 })
-		if _, err := unix.Write(r.host, testFrame(i, 80)); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(5 * time.Second)
-		for r.vm.nets[0].nudges.Load() != uint64(i+1) && time.Now().Before(deadline) {
-			time.Sleep(100 * time.Microsecond)
-		}
-		if got := r.vm.nets[0].nudges.Load(); got != uint64(i+1) {
-			t.Fatalf("after frame %d the transmitter was woken %d times", i, got)
-		}
-	}
-	if k := r.vm.nets[0].kicks.Load(); k != 0 {
-		t.Errorf("%d kicks", k)
-	}
-}

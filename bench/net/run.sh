@@ -72,10 +72,11 @@ for r in "${runs[@]}"; do
 	shift
 	log="$tmp/$name.log"
 	ip netns exec ${ns}a "$tmp/morgana" run "$@" --verbose --net service=tap0 "$tmp/httpd" --ipv4=10.9.1.2/24 >/dev/null 2>"$log" &
+	pid=$!
 	sleep 2
 	results+=("$(measure "$name" 10.9.1.2)")
-	pkill -INT -f "$tmp/morgana run $*" || true
-	sleep 1
+	kill -INT $pid 2>/dev/null || true
+	wait $pid || true # the TAP is free for the next run only once this one has exited
 	# exits per frame, and per packet of the wire's MTU (frames carry up to 64 KiB with offload)
 	exits[$name]=$(sed -n 's/.*msg=net .*exits_per_frame=\([0-9.]*\).*exits_per_packet=\([0-9.]*\).*/\1\/\2/p' "$log")
 done
@@ -88,5 +89,5 @@ for r in "${results[@]}"; do
 	set -- $r
 	ratio=$(awk -v d="$2" -v u="$3" -v vd="$veth_down" -v vu="$veth_up" 'BEGIN {printf "%.2f/%.2f", d/vd, u/vu}')
 	e=${exits[$1]:-"-"}
-	printf '%-9s %12s %12s %10s %10s %24s\n' "$1" "$2" "$3" "$ratio" "$4" "$e"
+	printf '%-9s %12s %12s %10s %10s %24s\n' "$1" "$2" "$3" "$ratio" "${4:--}" "$e"
 done
