@@ -59,11 +59,13 @@ func (s *Stack) addAddress(n *nic, p netip.Prefix, onLink bool) error {
 	if onLink {
 		s.gv.AddRoute(tcpip.Route{Destination: prefixToSubnet(p.Masked()), NIC: n.id})
 	}
+	n.link.setFastAddr(p, true)
 	return nil
 }
 
 // removeAddress takes p off n, with the route of its network.
 func (s *Stack) removeAddress(n *nic, p netip.Prefix) {
+	n.link.setFastAddr(p, false)
 	if err := s.gv.RemoveAddress(n.id, addrToTCPIP(p.Addr())); err != nil {
 		s.log.Debug("removing address", "nic", n.name, "address", p, "err", err)
 	}

@@ -19,6 +19,10 @@ type Config struct {
 	// Logger receives the stack's events (addresses, leases, device
 	// errors). Nil discards them.
 	Logger *slog.Logger
+	// DisableUDPFastPath sends every UDP datagram through gVisor's
+	// netstack, including those the fast path of ListenPacket's sockets
+	// would take (see the package documentation).
+	DisableUDPFastPath bool
 }
 
 // NICConfig configures one network interface.

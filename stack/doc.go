@@ -33,6 +33,41 @@
 // packet, and a packet to send, scattered over headers and payload, is
 // gathered into one frame buffer; frames move in batches both ways.
 //
+// # The UDP fast path
+//
+// A server's UDP socket (ListenPacket: udp4, or udp on every address, on
+// a port) has a fast path for IPv4 that skips gVisor's netstack, which
+// costs a DNS server several times what answering does. The link
+// endpoint's reader takes the datagrams to the socket's port that arrive
+// unicast to one of the NIC's IPv4 addresses, from an ordinary unicast
+// sender, without IP options and not fragmented: it checks the IP header
+// and UDP checksums (the UDP one not when the virtio-net header says the
+// host checked it or computes it; a UDP checksum of 0 means none, RFC 768)
+// and copies the payload into the socket's queue, bounded by its receive
+// buffer (gVisor's default, 212 KiB, with each datagram counted as its
+// length plus 256 bytes; a datagram that does not fit is dropped and
+// counted). WriteTo a peer the socket heard from in the last 30 s builds
+// the frame itself: from the local address the peer wrote to, to the
+// Ethernet source of the peer's last frame (its next hop), with the IPv4
+// header Linux gives an unconnected UDP socket's datagram (DF, ID 0, TTL
+// 64) and both checksums, written to the device as gVisor's packets are.
+// The answer to a query thus leaves the way the query came in, whatever
+// the routing table says.
+//
+// Everything else goes through gVisor as before, to the same socket:
+// IPv6, IP options, fragments, broadcast and multicast, datagrams to ports
+// without a fast socket (gVisor answers those with ICMP port unreachable),
+// connected sockets (Dial), sockets bound to a device, WriteTo a peer not
+// in the socket's cache (gVisor routes and resolves the neighbor) or too
+// large for the MTU, and TCP. ReadFrom returns the datagrams of both
+// paths, taking turns, with the same deadlines and errors. Since the
+// fast path bypasses gVisor, gVisor's packet capture, iptables and
+// statistics do not see its datagrams (Stack.FastPathStats counts them),
+// and a datagram sent through gVisor may be overtaken by a later one sent
+// on the fast path. Config.DisableUDPFastPath turns it off; Default's
+// stack turns it off when the variable MORGANA_UDP_FASTPATH is 0, off or
+// false (morgana run -e MORGANA_UDP_FASTPATH=off), for comparison.
+//
 // # Configuration
 //
 // Default configures the stack from, in order of precedence, the boot

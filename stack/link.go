@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
@@ -49,6 +50,14 @@ type linkEndpoint struct {
 	wmu    sync.Mutex
 	bufs   [][]byte
 	frames [][]byte
+
+	// The UDP fast path (udpfast.go): nil fast when it is off; the NIC's
+	// IPv4 addresses, as addAddress and removeAddress change them.
+	fast      *fastPath
+	fastIndex uint16 // in fast.links
+	nicID     tcpip.NICID
+	fastMu    sync.Mutex
+	fastAddrs atomic.Pointer[fastAddrs]
 }
 
 var _ gvstack.LinkEndpoint = (*linkEndpoint)(nil)

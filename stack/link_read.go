@@ -12,6 +12,8 @@ import (
 // readLoop moves frames from the device into the stack until the device is
 // closed. The device reads each frame straight into a buffer from gVisor's
 // pool, which becomes the packet as it is: receiving copies nothing here.
+// Datagrams of the UDP fast path (udpfast.go) are copied to their socket's
+// queue instead, and their buffer read into again.
 func (e *linkEndpoint) readLoop() {
 	defer e.reader.Done()
 	views := make([]*buffer.View, e.batch)
@@ -49,9 +51,16 @@ func (e *linkEndpoint) readLoop() {
 			return
 		}
 		d := e.currentDispatcher()
+		var now int64
+		if e.fast != nil {
+			now = monoNow()
+		}
 		for i := range n {
 			if d == nil || sizes[i] <= 0 {
 				continue // detached, or an empty frame: reuse the buffer
+			}
+			if e.fast != nil && e.takeUDP(frames[i][:sizes[i]], now) {
+				continue // the UDP fast path's: reuse the buffer
 			}
 			var v *buffer.View
 			if e.vnet {

@@ -32,13 +32,18 @@ func (s *Stack) Listen(ctx context.Context, network, address string) (net.Listen
 }
 
 // ListenPacket announces on the stack, as net.ListenPacket does: network
-// is "udp", "udp4" or "udp6".
+// is "udp", "udp4" or "udp6". A socket that receives IPv4 has the UDP fast
+// path (see the package documentation) unless Config.DisableUDPFastPath.
 func (s *Stack) ListenPacket(ctx context.Context, network, address string) (net.PacketConn, error) {
 	sk, _, err := s.bind(ctx, "listen", network, address, "udp")
 	if err != nil {
 		return nil, err
 	}
-	return newUDPConn(sk), nil
+	c := newUDPConn(sk)
+	if s.fast != nil {
+		c.fast = s.fast.register(sk)
+	}
+	return c, nil
 }
 
 // bind makes an endpoint of transport and binds it to address.

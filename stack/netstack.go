@@ -49,6 +49,7 @@ type Stack struct {
 	byName map[string]*nic
 	work   workQueue
 	dns    dnsServers
+	fast   *fastPath // the UDP fast path; nil when disabled
 
 	ctx    context.Context // canceled by Close
 	cancel context.CancelFunc
@@ -86,6 +87,9 @@ func New(cfg Config) (*Stack, error) {
 	}
 	s := &Stack{log: log, byName: make(map[string]*nic)}
 	s.dns.static = cfg.DNSServers
+	if !cfg.DisableUDPFastPath {
+		s.fast = &fastPath{}
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.gv = gvstack.New(gvstack.Options{
 		NetworkProtocols: []gvstack.NetworkProtocolFactory{
@@ -171,6 +175,9 @@ func (s *Stack) addNIC(id tcpip.NICID, nc NICConfig) error {
 	}
 	n := &nic{id: id, name: name, cfg: nc, leased: make(chan struct{})}
 	n.link = newLinkEndpoint(nc.Device, s.log)
+	if s.fast != nil {
+		s.fast.addLink(n.link, id)
+	}
 	eth := ethernet.New(n.link)
 	err := s.gv.CreateNICWithOptions(id, eth, gvstack.NICOptions{
 		Name:  name,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/morgana-os/morgana/bootflags"
@@ -42,6 +43,10 @@ func open() (Network, error) {
 	}
 	cfg := configFor(infos, flags)
 	cfg.Logger = bootLogger(args)
+	switch strings.ToLower(os.Getenv("MORGANA_UDP_FASTPATH")) {
+	case "0", "off", "false":
+		cfg.DisableUDPFastPath = true
+	}
 	for i, info := range infos {
 		dev, err := netdevOpen(info.Name)
 		if err != nil {
