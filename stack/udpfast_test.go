@@ -176,13 +176,7 @@ func TestUDPFastPathTruncated(t *testing.T) {
 	for _, vnet := range []bool{false, true} {
 		t.Run(fmt.Sprintf("vnet=%v", vnet), func(t *testing.T) {
 			s, p := rawPeerStack(t, vnet, Config{})
-			pc, err := s.ListenPacket(ctxTimeout(t, time.Second), "udp4", ":0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := pc.(*UDPConn)
-			defer c.Close()
-			port := uint16(c.LocalAddr().(*net.UDPAddr).Port)
+			c, port := listenUDP(t, s, "udp4", ":0")
 			full := p.udp(port, "the whole datagram").frame()
 			for n := range len(full) {
 				p.write(full[:n], netdev.VnetHdr{})
@@ -207,13 +201,7 @@ func TestUDPFastPathReply(t *testing.T) {
 	for _, vnet := range []bool{false, true} {
 		t.Run(fmt.Sprintf("vnet=%v", vnet), func(t *testing.T) {
 			s, p := rawPeerStack(t, vnet, Config{})
-			pc, err := s.ListenPacket(ctxTimeout(t, time.Second), "udp", ":0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := pc.(*UDPConn)
-			defer c.Close()
-			port := uint16(c.LocalAddr().(*net.UDPAddr).Port)
+			c, port := listenUDP(t, s, "udp", ":0")
 			// A next hop that is not the peer's own MAC, as a router's.
 			router := net.HardwareAddr{0x02, 0, 0, 0, 0, 0xee}
 			q := p.udp(port, "question")
@@ -596,13 +584,7 @@ func TestUDPFastPathDeadlinesAndClose(t *testing.T) {
 // holds: the rest is dropped and counted.
 func TestUDPFastPathQueueFull(t *testing.T) {
 	s, p := rawPeerStack(t, false, Config{})
-	pc, err := s.ListenPacket(ctxTimeout(t, time.Second), "udp4", ":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := pc.(*UDPConn)
-	defer c.Close()
-	port := uint16(c.LocalAddr().(*net.UDPAddr).Port)
+	c, port := listenUDP(t, s, "udp4", ":0")
 	const size, count = 100, 2000
 	capacity := c.fast.q.limit / (size + datagramOverhead)
 	frame := p.udp(port, strings.Repeat("q", size)).frame()
@@ -659,4 +641,17 @@ func TestUDPFastPathStackClose(t *testing.T) {
 	if errs[false] != errs[true] {
 		t.Errorf("read ended by the stack's Close: %q with the fast path, %q without", errs[true], errs[false])
 	}
+}
+
+// listenUDP opens a UDP socket on s, closed with the test, and returns it
+// with its port.
+func listenUDP(t *testing.T, s *Stack, network, addr string) (*UDPConn, uint16) {
+	t.Helper()
+	pc, err := s.ListenPacket(ctxTimeout(t, time.Second), network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := pc.(*UDPConn)
+	t.Cleanup(func() { c.Close() })
+	return c, uint16(c.LocalAddr().(*net.UDPAddr).Port)
 }
