@@ -23,6 +23,9 @@ type netRing struct {
 	// the receiver's and the transmitter's, each used by one goroutine.
 	rxChunks, txChunks [][]byte
 	rxIov, txIov       iovecs
+	readv              func(fd uintptr) bool // the receiver's read of one frame
+	rxGot              int                   // ...and its result
+	rxErr              error
 }
 
 // word returns the control word at off.
@@ -107,12 +110,14 @@ func (n *netDev) receiveRing(r *netRing) bool {
 		}
 	}
 	r.rxChunks = r.span(r.rxChunks[:0], abi.NetRingRxOffset, h, n.frameLen())
-	var got int
-	var rerr error
-	err := n.rc.Read(func(fd uintptr) bool {
-		got, rerr = r.rxIov.rw(unix.SYS_READV, int(fd), r.rxChunks)
-		return rerr != unix.EAGAIN
-	})
+	if r.readv == nil { // made once: a closure per frame would be three allocations
+		r.readv = func(fd uintptr) bool {
+			r.rxGot, r.rxErr = r.rxIov.rw(unix.SYS_READV, int(fd), r.rxChunks)
+			return r.rxErr != unix.EAGAIN
+		}
+	}
+	err := n.rc.Read(r.readv)
+	got, rerr := r.rxGot, r.rxErr
 	if err != nil && n.interrupted(err) {
 		return true
 	}
