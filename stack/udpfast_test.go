@@ -346,14 +346,8 @@ func TestUDPFastPathEcho(t *testing.T) {
 				const rounds = 20
 				for i := range rounds {
 					want := bytes.Repeat([]byte{byte(i)}, 1+i*73) // up to 1388 bytes
-					got := make([]byte, 2000)
-					var from net.Addr
-					if !roundTrip(t, func() error { _, err := pc.WriteTo(want, to); return err },
-						func() (n int, err error) { n, from, err = pc.ReadFrom(got); return }, pc.SetReadDeadline, got, want) {
+					if !echoFrom(t, pc, to, want) {
 						return
-					}
-					if ua := from.(*net.UDPAddr); ua.AddrPort() != to.AddrPort() {
-						t.Fatalf("echo from %v, want %v", from, to)
 					}
 				}
 				dA, dB := diffStats(a.FastPathStats(), beforeA), diffStats(b.FastPathStats(), beforeB)
@@ -419,14 +413,8 @@ func TestUDPFastPathBothPaths(t *testing.T) {
 		}
 		to := net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, port))
 		want := bytes.Repeat([]byte{byte(i)}, size)
-		got := make([]byte, 5000)
-		var from net.Addr
-		if !roundTrip(t, func() error { _, err := pc.WriteTo(want, to); return err },
-			func() (n int, err error) { n, from, err = pc.ReadFrom(got); return }, pc.SetReadDeadline, got, want) {
+		if !echoFrom(t, pc, to, want) {
 			return
-		}
-		if ua := from.(*net.UDPAddr); ua.AddrPort() != to.AddrPort() {
-			t.Fatalf("echo from %v, want %v", from, to)
 		}
 	}
 	if d := diffStats(b.FastPathStats(), before); d.Received < uint64(small) || d.Received >= uint64(small+large) {
@@ -654,4 +642,20 @@ func listenUDP(t *testing.T, s *Stack, network, addr string) (*UDPConn, uint16) 
 	c := pc.(*UDPConn)
 	t.Cleanup(func() { c.Close() })
 	return c, uint16(c.LocalAddr().(*net.UDPAddr).Port)
+}
+
+// echoFrom sends want to an echo server at to over pc and checks that the
+// same bytes come back from to; it reports false when roundTrip failed t.
+func echoFrom(t *testing.T, pc net.PacketConn, to *net.UDPAddr, want []byte) bool {
+	t.Helper()
+	got := make([]byte, len(want)+1024)
+	var from net.Addr
+	if !roundTrip(t, func() error { _, err := pc.WriteTo(want, to); return err },
+		func() (n int, err error) { n, from, err = pc.ReadFrom(got); return }, pc.SetReadDeadline, got, want) {
+		return false
+	}
+	if ua := from.(*net.UDPAddr); ua.AddrPort() != to.AddrPort() {
+		t.Fatalf("echo from %v, want %v", from, to)
+	}
+	return true
 }
