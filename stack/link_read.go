@@ -9,6 +9,10 @@ import (
 	"github.com/morgana-os/morgana/netdev"
 )
 
+// copyFrameMax is the largest frame copied out of its read buffer, on links
+// whose frames are much larger: the buffer is kept for the next read.
+const copyFrameMax = 2048
+
 // readLoop moves frames from the device into the stack until the device is
 // closed. The device reads each frame straight into a buffer from gVisor's
 // pool, which becomes the packet as it is: receiving copies nothing here.
@@ -67,6 +71,11 @@ func (e *linkEndpoint) readLoop() {
 				if v = e.vnetFrame(frames[i][:sizes[i]]); v == nil {
 					continue
 				}
+			} else if sizes[i] <= copyFrameMax && e.frameLen > 2*copyFrameMax {
+				// A small frame on a link of large ones (an ACK where 64
+				// KiB frames may come): a 64 KiB buffer would stay with
+				// it as long as TCP queues it.
+				v = buffer.NewViewWithData(frames[i][:sizes[i]])
 			} else {
 				v = views[i]
 				v.CapLength(sizes[i])
