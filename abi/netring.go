@@ -19,15 +19,19 @@ package abi
 //
 // Notifications are suppressed unless asked for, as virtio's event flags
 // suppress them:
-//   - rx: a guest about to sleep sets RxWant and checks head once more;
-//     the monitor, after advancing head, clears RxWant if set and makes
-//     the descriptor readable (an epoll edge).
+//   - rx: a guest about to sleep sets RxWant and checks head once more
+//     (and again after every wake-up that finds rx empty); the monitor,
+//     after advancing head, clears RxWant if set and makes the descriptor
+//     readable (an epoll edge). If the guest has meanwhile taken every
+//     frame (tail is head), it may have asked anew after taking them, and
+//     an empty rx is not readable: the monitor sets RxWant again instead.
 //   - tx: the monitor, about to sleep, sets TxWant and checks head once
 //     more; the guest, after advancing head, clears TxWant if set and
 //     kicks the monitor with a zero-length write(2) on the descriptor.
 //   - tx room: a guest that finds tx without room for its next frame sets
-//     TxRoom; the monitor, after advancing tail, clears it and makes the
-//     descriptor writable.
+//     TxRoom (before every look, as for rx); the monitor, after advancing
+//     tail, clears it and makes the descriptor writable, or, should tx be
+//     full again, sets it again.
 //   - rx room: the monitor, finding rx without room for the largest
 //     frame, sets RxRoom and checks tail once more; the guest, after
 //     advancing tail, clears RxRoom if set and kicks.

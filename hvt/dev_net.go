@@ -37,6 +37,7 @@ type netDev struct {
 	rxFrames, txFrames, rxDrops, txDrops atomic.Uint64
 	rxBytes, txBytes                     atomic.Uint64
 	kicks, notifications                 atomic.Uint64
+	nudges                               atomic.Uint64 // transmitter woken by a frame in
 }
 
 // txBuf is what a write(2) of a frame uses.
@@ -255,7 +256,7 @@ func (n *netDev) logStats() {
 	}
 	n.vm.log.Info("net", "device", n.info.Name, "rings", rings, "rx", n.rxFrames.Load(), "tx", n.txFrames.Load(),
 		"rx_bytes", n.rxBytes.Load(), "tx_bytes", n.txBytes.Load(),
-		"rx_dropped", n.rxDrops.Load(), "tx_dropped", n.txDrops.Load(), "kicks", n.kicks.Load(),
+		"rx_dropped", n.rxDrops.Load(), "tx_dropped", n.txDrops.Load(), "kicks", n.kicks.Load(), "nudges", n.nudges.Load(),
 		"notifications", n.notifications.Load(), "exits_per_frame", fmt.Sprintf("%.3f", perFrame),
 		"exits_per_packet", fmt.Sprintf("%.4f", perPacket))
 }

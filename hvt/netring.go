@@ -128,14 +128,47 @@ func (n *netDev) receiveRing(r *netRing) bool {
 		return true
 	}
 	binary.LittleEndian.PutUint32(r.slot(abi.NetRingRxOffset, h), uint32(got))
-	storeWord(head, h+abi.NetRingSlotsFor(got))
+	next := h + abi.NetRingSlotsFor(got)
+	storeWord(head, next)
 	n.rxFrames.Add(1)
 	n.rxBytes.Add(uint64(got))
-	if want := r.word(abi.NetRingRxWant); loadWord(want) != 0 {
-		storeWord(want, 0)
-		n.wake()
+	// A frame in is likely to be answered: wake the transmitter now, if it
+	// sleeps, so that the answer needs no kick (an exit).
+	if want := r.word(abi.NetRingTxWant); loadWord(want) != 0 && casWord(want, 1, 0) {
+		n.nudges.Add(1)
+		select {
+		case r.kick <- struct{}{}:
+		default:
+		}
 	}
+	n.rxPublished(r, next)
 	return true
+}
+
+// rxPublished wakes the guest, if it asked (RxWant), once head has been
+// advanced to h: it clears the request and makes the descriptor readable.
+//
+// The guest may have taken every frame up to h before the monitor looks
+// at RxWant, found rx empty, asked again and gone to sleep: the clear then
+// erases that new request, and the wake would not reach the guest's
+// reader, as epoll reports the descriptor as it is when it collects, and
+// an empty rx is not readable. The reader would sleep on with RxWant clear,
+// and no later frame would wake it. So the monitor looks at tail after the
+// clear (the guest sets RxWant after it advances tail): when the guest has
+// taken everything, it puts the request back, and there is nothing to
+// wake it for yet. The request so kept may be an old one, made before the
+// guest found frames after all: that costs one wake it did not need.
+func (n *netDev) rxPublished(r *netRing, h uint32) {
+	want := r.word(abi.NetRingRxWant)
+	if loadWord(want) == 0 {
+		return
+	}
+	storeWord(want, 0)
+	if loadWord(r.word(abi.NetRingRxTail)) == h {
+		storeWord(want, 1)
+		return
+	}
+	n.wake()
 }
 
 // wake makes the descriptor's readiness change visible to epoll.
@@ -158,7 +191,6 @@ const spinFor = 50 * time.Microsecond
 // transmit sends the frames of tx until the VM ends.
 func (n *netDev) transmit(r *netRing) {
 	head, tail, want := r.word(abi.NetRingTxHead), r.word(abi.NetRingTxTail), r.word(abi.NetRingTxWant)
-	room := r.word(abi.NetRingTxRoom)
 	t := loadWord(tail)
 	for {
 		h := loadWord(head)
@@ -186,11 +218,28 @@ func (n *netDev) transmit(r *netRing) {
 			t += slots
 		}
 		storeWord(tail, t)
-		if loadWord(room) != 0 {
-			storeWord(room, 0)
-			n.wake()
-		}
+		n.txFreed(r, t)
 	}
+}
+
+// txFreed wakes the guest, if it waits for room in tx (TxRoom), once tail
+// has been advanced to t. As on rx (rxPublished), the clear may erase a
+// request the guest made after it had filled the room just freed: when tx
+// is full, epoll would not report the descriptor writable, so the request
+// is put back for the next slots freed. (The guest asks again every time
+// it finds too little room, so a wake with less room than its next frame
+// needs does no harm.)
+func (n *netDev) txFreed(r *netRing, t uint32) {
+	room := r.word(abi.NetRingTxRoom)
+	if loadWord(room) == 0 {
+		return
+	}
+	storeWord(room, 0)
+	if loadWord(r.word(abi.NetRingTxHead))-t >= abi.NetRingSlots {
+		storeWord(room, 1)
+		return
+	}
+	n.wake()
 }
 
 // spin polls cond for spinFor and reports whether it came true: the

@@ -198,3 +198,149 @@ func TestNetRingsRoom(t *testing.T) {
 		}
 	}
 }
+
+// A frame received wakes a sleeping transmitter and clears TxWant, so
+// that an answer soon after goes out without the kick that costs the
+// guest an exit.
+func TestNetRingsNudge(t *testing.T) {
+	r := newRingFixture(t, vnetDevice)
+	for i := range 3 {
+		r.waitWord(abi.NetRingTxWant, "the transmitter to sleep", func(w uint32) bool { return w == 1 })
+		if _, err := unix.Write(r.host, testFrame(i, 80)); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for r.vm.nets[0].nudges.Load() != uint64(i+1) && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Microsecond)
+		}
+		if got := r.vm.nets[0].nudges.Load(); got != uint64(i+1) {
+			t.Fatalf("after frame %d the transmitter was woken %d times", i, got)
+		}
+	}
+	if k := r.vm.nets[0].kicks.Load(); k != 0 {
+		t.Errorf("%d kicks", k)
+	}
+}
+
+// ringWakeFixture is a network device with rings and no host side, in the
+// descriptor table of a fake VM and registered, as Go's poller registers
+// it, with an epoll instance: the test plays both the monitor's goroutines
+// (calling what they call after moving head or tail) and the guest.
+type ringWakeFixture struct {
+	t       *testing.T
+	vm      *VM
+	th      *thread
+	n       *netDev
+	r       *netRing
+	ep, buf uint64
+}
+
+func newRingWakeFixture(t *testing.T) *ringWakeFixture {
+	vm := newFakeVM(t)
+	th := vm.fakeThread(1)
+	n := &netDev{vm: vm, info: vnetDevice}
+	va, pages, err := vm.as.MapDevice(abi.NetRingSize, "netring:test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.ring = &netRing{va: va, pages: pages, kick: make(chan struct{}, 1), room: make(chan struct{}, 1)}
+	dev, err := vm.files.install(&fd{f: n, accmode: unix.O_RDWR, nonblock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &ringWakeFixture{t: t, vm: vm, th: th, n: n, r: n.ring, buf: scratch(t, vm, 4096)}
+	f.ep = uint64(call(th, sysEpollCreate1, unix.EPOLL_CLOEXEC))
+	putU64(t, vm, f.buf, unix.EPOLLIN|unix.EPOLLOUT|unix.EPOLLRDHUP|unix.EPOLLET|uint64(7)<<32)
+	putU64(t, vm, f.buf+8, 0)
+	if got := call(th, sysEpollCtl, f.ep, unix.EPOLL_CTL_ADD, dev, f.buf); got != 0 {
+		t.Fatalf("epoll_ctl = %d", got)
+	}
+	f.poll() // the first report of a new registration
+	return f
+}
+
+func (f *ringWakeFixture) set(off int, v uint32) { storeWord(f.r.word(off), v) }
+func (f *ringWakeFixture) get(off int) uint32    { return loadWord(f.r.word(off)) }
+
+// poll is the guest's poller: the events epoll reports now (none: 0).
+func (f *ringWakeFixture) poll() uint32 {
+	got := call(f.th, sysEpollPwait, f.ep, f.buf+64, 8, 0)
+	if got < 0 || got > 1 {
+		f.t.Fatalf("epoll_pwait = %d", got)
+	}
+	if got == 0 {
+		return 0
+	}
+	return uint32(getU64(f.t, f.vm, f.buf+64))
+}
+
+// A guest that takes a frame before the monitor has looked at RxWant (its
+// other vCPU reads rx while the monitor publishes), finds rx empty again,
+// asks to be woken and sleeps, must be woken by the next frame. The
+// monitor used to clear that new request as if it were the one the frame
+// answered; the wake that went with the clear showed an empty rx (no
+// EPOLLIN), so the guest's reader slept on and no frame woke it again.
+func TestNetRingsRxWakeAfterFrameTaken(t *testing.T) {
+	f := newRingWakeFixture(t)
+	f.set(abi.NetRingRxWant, 1) // the reader sleeps on an empty rx
+	for h := uint32(1); h <= 3; h++ {
+		// The monitor advances head...
+		f.set(abi.NetRingRxHead, h)
+		// ...the guest takes the frame, finds rx empty, asks, sleeps...
+		f.set(abi.NetRingRxTail, h)
+		f.set(abi.NetRingRxWant, 1)
+		// ...and only then the monitor looks at RxWant.
+		f.n.rxPublished(f.r, h)
+		if ev := f.poll(); ev&unix.EPOLLIN != 0 {
+			t.Errorf("frame %d: EPOLLIN reported with rx empty", h)
+		}
+	}
+	// The next frame, which the sleeping guest does not see by itself.
+	f.set(abi.NetRingRxHead, 4)
+	f.n.rxPublished(f.r, 4)
+	if ev := f.poll(); ev&unix.EPOLLIN == 0 {
+		t.Fatalf("a frame in rx and the guest asleep on it: epoll reports %#x, RxWant %d; the guest is never woken", ev, f.get(abi.NetRingRxWant))
+	}
+	if w := f.get(abi.NetRingRxWant); w != 0 {
+		t.Errorf("RxWant %d after the wake", w)
+	}
+
+	// A guest asleep on frames not yet taken is woken by the next one
+	// (the monitor found RxWant set and the guest's tail behind).
+	f.set(abi.NetRingRxWant, 1)
+	f.set(abi.NetRingRxHead, 5)
+	f.n.rxPublished(f.r, 5)
+	if ev := f.poll(); ev&unix.EPOLLIN == 0 || f.get(abi.NetRingRxWant) != 0 {
+		t.Errorf("frames waiting: epoll reports %#x, RxWant %d", ev, f.get(abi.NetRingRxWant))
+	}
+}
+
+// The same on tx: a guest that fills the room the monitor just freed,
+// asks for room (TxRoom) and sleeps before the monitor looks at TxRoom must
+// be woken when the monitor frees room next. (A frame waits in rx, so the
+// wake that found tx full is reported, as readable, and spent.)
+func TestNetRingsTxRoomWakeAfterRoomTaken(t *testing.T) {
+	f := newRingWakeFixture(t)
+	f.set(abi.NetRingRxHead, 1) // the reader is busy: a frame waits
+	f.poll()
+	// The monitor frees slot 0 of a full tx...
+	f.set(abi.NetRingTxHead, abi.NetRingSlots)
+	f.set(abi.NetRingTxTail, 1)
+	// ...the guest fills it, asks for room, sleeps...
+	f.set(abi.NetRingTxHead, abi.NetRingSlots+1)
+	f.set(abi.NetRingTxRoom, 1)
+	// ...and only then the monitor looks at TxRoom.
+	f.n.txFreed(f.r, 1)
+	if ev := f.poll(); ev&unix.EPOLLOUT != 0 {
+		t.Errorf("EPOLLOUT reported with tx full")
+	}
+	// The monitor drains more.
+	f.set(abi.NetRingTxTail, 40)
+	f.n.txFreed(f.r, 40)
+	if ev := f.poll(); ev&unix.EPOLLOUT == 0 {
+		t.Fatalf("room in tx and the guest asleep waiting for it: epoll reports %#x, TxRoom %d; the guest is never woken", ev, f.get(abi.NetRingTxRoom))
+	}
+	if w := f.get(abi.NetRingTxRoom); w != 0 {
+		t.Errorf("TxRoom %d after the wake", w)
+	}
+}

@@ -17,6 +17,9 @@ func wordAt(page []byte, off int) *uint32 {
 
 func loadWord(p *uint32) uint32     { return atomic.LoadUint32(p) }
 func storeWord(p *uint32, v uint32) { atomic.StoreUint32(p, v) }
+func casWord(p *uint32, old, new uint32) bool {
+	return atomic.CompareAndSwapUint32(p, old, new)
+}
 
 // iovecs is the iovec array of one goroutine's readv and writev, kept so
 // that moving a frame allocates nothing (x/sys/unix's Readv and Writev

@@ -105,9 +105,13 @@ func (d *ringDevice) Read(frames [][]byte, sizes []int) (int, error) {
 			}
 			return n, nil
 		}
-		// Empty: ask to be woken, look once more, then sleep in the poller.
-		atomic.StoreUint32(d.rxWant, 1)
+		// Empty: ask to be woken, look once more, then sleep in the
+		// poller. The request is made before every look, also after a
+		// wake-up that finds nothing: the monitor clears it when it wakes
+		// the guest, so a reader that slept on without asking again would
+		// never be woken.
 		err := d.rc.Read(func(uintptr) bool {
+			atomic.StoreUint32(d.rxWant, 1)
 			return atomic.LoadUint32(d.rxHead) != atomic.LoadUint32(d.rxTail)
 		})
 		if err != nil {
@@ -130,11 +134,14 @@ func (d *ringDevice) Write(frames [][]byte) (int, error) {
 		slots := abi.NetRingSlotsFor(len(f))
 		if head+slots-atomic.LoadUint32(d.txTail) > abi.NetRingSlots {
 			// No room: publish what is there, make sure the monitor is
-			// draining, then wait for room.
+			// draining, then wait for room, asking for it before every
+			// look (as Read asks for frames): the monitor wakes the guest
+			// when it frees any room, which may be less than this frame
+			// needs, and clears the request as it does.
 			atomic.StoreUint32(d.txHead, head)
-			atomic.StoreUint32(d.txRoom, 1)
 			d.kickMonitor()
 			err := d.rc.Write(func(uintptr) bool {
+				atomic.StoreUint32(d.txRoom, 1)
 				return head+slots-atomic.LoadUint32(d.txTail) <= abi.NetRingSlots
 			})
 			if err != nil {
