@@ -185,8 +185,17 @@ func (n *netDev) wake() {
 const ringSendWaits = 50
 
 // spinFor is how long the transmitter polls an empty ring before it asks
-// to be kicked: a kick costs the guest an exit.
-const spinFor = 50 * time.Microsecond
+// to be kicked: a kick costs the guest an exit. It spins only when the
+// monitor may run on more than one CPU: on one, the spinning thread takes
+// the core from the vCPU that would fill the ring (measured with DNS in
+// hvt pinned to one core: 3-6% more queries a second without the spin;
+// on two cores 10-30% fewer).
+var spinFor = func() time.Duration {
+	if runtime.NumCPU() == 1 {
+		return 0
+	}
+	return 50 * time.Microsecond
+}()
 
 // transmit sends the frames of tx until the VM ends.
 func (n *netDev) transmit(r *netRing) {
@@ -245,6 +254,9 @@ func (n *netDev) txFreed(r *netRing, t uint32) {
 // spin polls cond for spinFor and reports whether it came true: the
 // guest's side moves often soon, and asking it for a kick costs it an exit.
 func (n *netDev) spin(cond func() bool) bool {
+	if spinFor == 0 {
+		return false
+	}
 	for start := time.Now(); time.Since(start) < spinFor; {
 		if cond() {
 			return true
