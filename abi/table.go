@@ -62,7 +62,7 @@ var Table = []Syscall{
 	{SysMprotect, "mprotect", Partial, "any change that does not add execute permission (EACCES)", 0},
 	{SysMunmap, "munmap", Supported, "frames go back to the pool and their memory to the host", 0},
 	{SysBrk, "brk", Partial, "no program break: always returns 0, so allocators fall back to mmap", 0},
-	{SysRtSigaction, "rt_sigaction", Supported, "SA_SIGINFO, SA_ONSTACK, SA_RESTORER, SA_NODEFER, SA_RESETHAND; setting SIGKILL or SIGSTOP EINVAL. On PVM, reads (act NULL) are answered by the syscall stub from a read-only mirror of the table, without an exit", 0},
+	{SysRtSigaction, "rt_sigaction", Supported, "SA_SIGINFO, SA_ONSTACK, SA_RESTORER, SA_NODEFER, SA_RESETHAND; setting SIGKILL or SIGSTOP EINVAL. On PVM the syscall stub answers reads and sets without an exit, from the signal table it shares with the monitor in guest memory; only calls that fail with EINVAL reach the monitor", 0},
 	{SysRtSigprocmask, "rt_sigprocmask", Supported, "per thread", 0},
 	{SysRtSigreturn, "rt_sigreturn", Supported, "restores registers, FPU state, mask and alternate stack from the frame", 0},
 	{SysIoctl, "ioctl", Refused, "ENOTTY", ENOTTY},

@@ -29,11 +29,23 @@ func (vm *VM) mapKernel() error {
 	if err := vm.as.MapFixed(userStubVA, userStubVA+guestmem.PageSize, guestmem.ProtRead|guestmem.ProtExec, "[stub]", true); err != nil {
 		return err
 	}
-	if err := vm.as.MapFixed(sigtabVA, sigtabVA+guestmem.PageSize, guestmem.ProtRead, "[sigactions]", true); err != nil {
+	if err := vm.mapSigTable(); err != nil {
 		return err
 	}
-	vm.sigtab = vm.as.HostPage(sigtabVA)
 	return vm.as.Load(userStubVA, x86.SigactionStub(userStubVA, sigtabVA))
+}
+
+// mapSigTable maps the page that holds the signal actions (sigTable), all
+// SIG_DFL to begin with, with the access the platform's syscall stub needs
+// (Platform.sigTableProt). The area is locked: the guest can neither unmap
+// nor remap it, so its frame stays the one the monitor reads.
+func (vm *VM) mapSigTable() error {
+	prot := vm.platform.sigTableProt()
+	if err := vm.as.MapFixed(sigtabVA, sigtabVA+guestmem.PageSize, prot, "[sigactions]", true); err != nil {
+		return fmt.Errorf("signal table: %w", err)
+	}
+	vm.sigtab = &sigTable{page: vm.as.HostPage(sigtabVA), wait: sigTableWait, log: vm.log}
+	return nil
 }
 
 // kernelPage maps a fresh supervisor page at va and returns its host view.

@@ -3,6 +3,7 @@ package hvt
 import (
 	"encoding/binary"
 	"io"
+	"log/slog"
 	"testing"
 
 	"github.com/morgana-os/morgana/guestmem"
@@ -14,6 +15,13 @@ import (
 // cannot be called on it.
 func newFakeVM(t *testing.T) *VM {
 	t.Helper()
+	return newFakeVMOn(t, VTx)
+}
+
+// newFakeVMOn is newFakeVM as on platform p, for what differs (the signal
+// table's protection).
+func newFakeVMOn(t *testing.T, p Platform) *VM {
+	t.Helper()
 	phys, err := guestmem.NewPhysical(16<<20, guestmem.PageSize)
 	if err != nil {
 		t.Fatal(err)
@@ -23,10 +31,13 @@ func newFakeVM(t *testing.T) *VM {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm := &VM{cfg: Config{CPUs: 2, Stdout: io.Discard, Stderr: io.Discard}, phys: phys, as: as,
-		threads: map[int]*thread{}, done: make(chan struct{})}
+	vm := &VM{cfg: Config{CPUs: 2, Stdout: io.Discard, Stderr: io.Discard}, phys: phys, as: as, platform: p,
+		log: slog.New(slog.DiscardHandler), threads: map[int]*thread{}, done: make(chan struct{})}
 	vm.futexes.init()
 	vm.files.init()
+	if err := vm.mapSigTable(); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { vm.stop(0); vm.stopDevices() })
 	return vm
 }

@@ -61,7 +61,7 @@ func (t *thread) exception(vec int) bool {
 		if bound || t.spuriousFault(trap.cr2, f.ErrorCode) {
 			return true
 		}
-		if f.RIP&^0xfff == userStubVA && x86.SigactionFault(f.RIP-userStubVA) {
+		if t.sigactionFault(f, trap.cr2) {
 			return t.sigactionEFAULT(r, raw, f)
 		}
 	}
@@ -72,14 +72,17 @@ func (t *thread) exception(vec int) bool {
 		return false
 	}
 	vm.mu.Lock()
-	act := vm.signals[info.signo]
 	blocked := t.sigmask&sigbit(info.signo) != 0
 	vm.mu.Unlock()
+	var act sigaction
+	if !blocked {
+		act = vm.sigtab.deliver(info.signo)
+	}
 	if blocked || act.handler == sigDfl || act.handler == sigIgn {
 		vm.crashSignal(t, info.signo, &ctx, fmt.Errorf("%s at %#x", x86.ExceptionName(vec), faultAddr(info, f.RIP)))
 		return false
 	}
-	entry, ok := t.setupFrame(info.signo, info, &ctx, trap)
+	entry, ok := t.setupFrame(info.signo, act, info, &ctx, trap)
 	if !ok {
 		return false
 	}
@@ -93,21 +96,43 @@ func (t *thread) exception(vec int) bool {
 	return true
 }
 
+// sigactionFault reports whether the page fault f at addr is the syscall
+// stub's, answering rt_sigaction, failing on the caller's act or oact (and
+// not, say, on its own stack).
+func (t *thread) sigactionFault(f x86.ExceptionFrame, addr uint64) bool {
+	if f.RIP&^0xfff != userStubVA {
+		return false
+	}
+	r := t.regs()
+	var arg uint64
+	switch x86.SigactionFault(f.RIP - userStubVA) {
+	case x86.SigactionAct:
+		arg = r.RSI
+	case x86.SigactionOact:
+		arg = r.RDX
+	default:
+		return false
+	}
+	return addr-arg < 32 // within the struct sigaction
+}
+
 // sigactionEFAULT completes an rt_sigaction the syscall stub answered
-// itself, whose oact the guest may not write: the call fails with EFAULT,
-// as it would in the monitor. The stub had pushed RFLAGS and RBX.
+// itself, whose act the guest may not read or whose oact it may not write:
+// the call fails with EFAULT, as it would in the monitor. The stub had
+// pushed RFLAGS and RBX, and made room for an action, without the lock
+// held (x86.SigactionFrameSize).
 func (t *thread) sigactionEFAULT(r *kvm.Regs, raw []byte, f x86.ExceptionFrame) bool {
-	saved := make([]byte, 16)
+	saved := make([]byte, x86.SigactionFrameSize)
 	if err := t.vm.as.CopyIn(saved, f.RSP); err != nil {
 		t.vm.crashAt(t, r, fmt.Errorf("rt_sigaction stub lost its stack at %#x", f.RSP))
 		return false
 	}
 	le := binary.LittleEndian
-	flags := le.Uint64(saved[8:])
-	r.RBX, r.R11, r.RAX = le.Uint64(saved), flags, errno(unix.EFAULT)
-	le.PutUint64(raw[8:], r.RCX)                   // return to the caller
-	le.PutUint64(raw[24:], 0x202|flags&rflagsUser) // with its flags
-	le.PutUint64(raw[32:], f.RSP+16)               // and its stack
+	flags := le.Uint64(saved[x86.SigactionSavedFlags:])
+	r.RBX, r.R11, r.RAX = le.Uint64(saved[x86.SigactionSavedRBX:]), flags, errno(unix.EFAULT)
+	le.PutUint64(raw[8:], r.RCX)                         // return to the caller
+	le.PutUint64(raw[24:], 0x202|flags&rflagsUser)       // with its flags
+	le.PutUint64(raw[32:], f.RSP+x86.SigactionFrameSize) // and its stack
 	t.markDirty()
 	return true
 }

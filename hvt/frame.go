@@ -61,14 +61,13 @@ func (e handlerEntry) enter(r *kvm.Regs) {
 }
 
 // setupFrame writes the signal frame for sig interrupting ctx on the
-// thread's stack (or alternate stack) and returns how to enter the
+// thread's stack (or alternate stack) and returns how to enter act's
 // handler. If the frame cannot be written, the guest dies of SIGSEGV, as on
 // Linux.
-func (t *thread) setupFrame(sig int, info siginfo, ctx *kvm.Regs, trap trapInfo) (handlerEntry, bool) {
+func (t *thread) setupFrame(sig int, act sigaction, info siginfo, ctx *kvm.Regs, trap trapInfo) (handlerEntry, bool) {
 	vm := t.vm
 	vm.stats.signals.Add(1)
 	vm.mu.Lock()
-	act := vm.signals[sig]
 	oldmask := t.sigmask
 	alt := t.altstack
 	vm.mu.Unlock()
@@ -141,9 +140,6 @@ func (t *thread) setupFrame(sig int, info siginfo, ctx *kvm.Regs, trap trapInfo)
 		t.sigmask |= sigbit(sig)
 	}
 	t.sigmask &^= unblockable
-	if act.flags&saResethand != 0 {
-		vm.setAction(sig, sigaction{})
-	}
 	vm.mu.Unlock()
 	return handlerEntry{
 		rip:    act.handler,

@@ -9,8 +9,8 @@ import "github.com/morgana-os/morgana/guestmem"
 const (
 	// userStubVA is the user page holding the PVM syscall stub.
 	userStubVA = 0x7fff_ffff_e000
-	// sigtabVA is the read-only mirror of the signal actions that the PVM
-	// syscall stub answers rt_sigaction reads from (x86.SigactionStub).
+	// sigtabVA is the page of the signal actions (sigTable), which the PVM
+	// syscall stub reads and sets for rt_sigaction (x86.SigactionStub).
 	sigtabVA = 0x7fff_ffff_c000
 	// vdsoVA is the vDSO's data page, followed by its ELF image.
 	vdsoVA = 0x7fff_fffc_0000

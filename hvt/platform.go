@@ -3,6 +3,7 @@ package hvt
 import (
 	"os"
 
+	"github.com/morgana-os/morgana/guestmem"
 	"github.com/morgana-os/morgana/kvm"
 	"github.com/morgana-os/morgana/x86"
 )
@@ -68,6 +69,20 @@ func (p Platform) doorbellPorts() []uint16 {
 		return []uint16{x86.SyscallPort}
 	}
 	return nil
+}
+
+// sigTableProt is the guest's access to the page of its signal actions
+// (sigTable). On PVM the syscall stub that sets them runs in ring 3, so the
+// page is user-writable. That is safe: it holds only the guest's own
+// actions, which rt_sigaction lets the guest set to anything anyway, and
+// the monitor checks what it reads there and never waits on the guest for
+// long. With hardware virtualization the monitor serves every
+// rt_sigaction, and the guest may only read the page.
+func (p Platform) sigTableProt() guestmem.Prot {
+	if p == PVM {
+		return guestmem.ProtRead | guestmem.ProtWrite
+	}
+	return guestmem.ProtRead
 }
 
 // leaveStub puts a vCPU that stopped in the syscall stub back in ring 3,

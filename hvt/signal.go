@@ -1,13 +1,11 @@
 package hvt
 
 import (
-	"sync/atomic"
-	"unsafe"
+	"math/bits"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/morgana-os/morgana/kvm"
-	"github.com/morgana-os/morgana/x86"
 )
 
 // Signal numbers and flags of Linux x86-64.
@@ -46,9 +44,6 @@ type sigaction struct {
 	mask     uint64
 }
 
-// sigactions is the process's signal dispositions; guarded by vm.mu.
-type sigactions [nsig + 1]sigaction
-
 // stackT mirrors stack_t.
 type stackT struct {
 	sp    uint64
@@ -75,26 +70,6 @@ func ignoredByDefault(sig int) bool {
 		return true
 	}
 	return false
-}
-
-// setAction sets the action of sig, here and in the guest's mirror, which
-// the PVM syscall stub reads under its sequence lock. Caller holds vm.mu.
-func (vm *VM) setAction(sig int, act sigaction) {
-	vm.signals[sig] = act
-	if vm.sigtab == nil {
-		return
-	}
-	seq := (*uint32)(unsafe.Pointer(&vm.sigtab[x86.SigTableSeq]))
-	atomic.AddUint32(seq, 1)
-	i := (sig - 1) * 8
-	for _, w := range []struct {
-		off int
-		v   uint64
-	}{{x86.SigTableHandler, act.handler}, {x86.SigTableFlags, act.flags},
-		{x86.SigTableRestorer, act.restorer}, {x86.SigTableMask, act.mask}} {
-		atomic.StoreUint64((*uint64)(unsafe.Pointer(&vm.sigtab[w.off+i])), w.v)
-	}
-	atomic.AddUint32(seq, 1)
 }
 
 // queueThreadSignal makes sig pending for t (tgkill) and kicks t.
@@ -126,37 +101,49 @@ func (vm *VM) queueProcessSignal(sig int) {
 	}
 }
 
-// nextSignal dequeues the lowest pending signal t does not block; 0 if none.
-// Caller holds vm.mu.
-func (t *thread) nextSignal() (int, siginfo) {
+// nextSignal dequeues the lowest pending signal t does not block and
+// returns it with the action to take; 0 if none. Signals whose action is
+// to do nothing are dropped, and one whose default action is to terminate
+// ends the VM. The action is read from the guest's table without vm.mu
+// held (sigTable: its lock is the guest's too).
+func (t *thread) nextSignal() (int, siginfo, sigaction) {
 	vm := t.vm
 	for {
-		ready := (t.pending | vm.procPend) &^ t.sigmask
-		if ready == 0 {
-			return 0, siginfo{}
+		vm.mu.Lock()
+		sig, info := t.dequeueSignal()
+		vm.mu.Unlock()
+		if sig == 0 {
+			return 0, siginfo{}, sigaction{}
 		}
-		sig := 1
-		for ready&1 == 0 {
-			ready >>= 1
-			sig++
-		}
-		info := siginfo{signo: sig, code: siUser, pid: guestPID}
-		if t.pending&sigbit(sig) != 0 {
-			t.pending &^= sigbit(sig)
-			info.code = siTkill
-		} else {
-			vm.procPend &^= sigbit(sig)
-		}
-		act := vm.signals[sig]
+		act := vm.sigtab.deliver(sig)
 		switch {
 		case act.handler == sigIgn, act.handler == sigDfl && ignoredByDefault(sig):
 			continue
 		case act.handler == sigDfl:
 			vm.killedBy(sig) // before the guest can run on
-			return 0, siginfo{}
+			return 0, siginfo{}, sigaction{}
 		}
-		return sig, info
+		return sig, info, act
 	}
+}
+
+// dequeueSignal takes the lowest pending signal t does not block off its
+// queue; 0 if none. Caller holds vm.mu.
+func (t *thread) dequeueSignal() (int, siginfo) {
+	vm := t.vm
+	ready := (t.pending | vm.procPend) &^ t.sigmask
+	if ready == 0 {
+		return 0, siginfo{}
+	}
+	sig := bits.TrailingZeros64(ready) + 1
+	info := siginfo{signo: sig, code: siUser, pid: guestPID}
+	if t.pending&sigbit(sig) != 0 {
+		t.pending &^= sigbit(sig)
+		info.code = siTkill
+	} else {
+		vm.procPend &^= sigbit(sig)
+	}
+	return sig, info
 }
 
 // killedBy ends the VM as Linux ends a process whose signal's default
@@ -201,11 +188,9 @@ func (t *thread) deliverAsync() {
 // takeSignal dequeues the next deliverable signal and writes its frame
 // for the interrupted context ctx.
 func (t *thread) takeSignal(ctx *kvm.Regs) (handlerEntry, bool) {
-	t.vm.mu.Lock()
-	sig, info := t.nextSignal()
-	t.vm.mu.Unlock()
+	sig, info, act := t.nextSignal()
 	if sig == 0 {
 		return handlerEntry{}, false
 	}
-	return t.setupFrame(sig, info, ctx, trapInfo{})
+	return t.setupFrame(sig, act, info, ctx, trapInfo{})
 }

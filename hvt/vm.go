@@ -51,8 +51,7 @@ type VM struct {
 	wg       sync.WaitGroup
 	procPend uint64 // process-directed pending signals
 
-	signals sigactions
-	sigtab  []byte // the guest's read-only mirror of signals (see setAction)
+	sigtab  *sigTable // the signal actions, in guest memory
 	futexes futexTable
 	files   fileTable
 	nets    []*netDev
