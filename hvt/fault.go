@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/morgana-os/morgana/guestmem"
 	"github.com/morgana-os/morgana/kvm"
 	"github.com/morgana-os/morgana/x86"
 )
@@ -66,7 +67,11 @@ func (t *thread) exception(vec int) bool {
 		}
 	}
 	t.spurious = 0
-	info, ok := faultSignal(vec, trap, f.RIP)
+	inArea := false
+	if vec == x86.VecPF && trap.cr2 < userEnd {
+		_, inArea = vm.as.Find(trap.cr2)
+	}
+	info, ok := faultSignal(vec, trap, f.RIP, inArea)
 	if !ok {
 		vm.crashAt(t, &ctx, fmt.Errorf("%s (error code %#x)", x86.ExceptionName(vec), f.ErrorCode))
 		return false
@@ -159,12 +164,21 @@ func (t *thread) spuriousFault(addr, code uint64) bool {
 	return t.spurious < 4
 }
 
-// faultSignal maps an exception to its signal as Linux's traps.c does.
-func faultSignal(vec int, trap trapInfo, rip uint64) (siginfo, bool) {
+// userEnd is the end of the user half as Linux sees it (TASK_SIZE_MAX):
+// a fault at or above it is in kernel space.
+const userEnd = 1<<47 - guestmem.PageSize
+
+// faultSignal maps an exception to its signal as Linux's traps.c and
+// fault.c do. For a page fault, inArea says whether the address is in one
+// of the guest's mapped areas: as in Linux, where the code comes from the
+// VMA and not from the page-table entry, a fault in an area (PROT_NONE, a
+// write to a read-only one) is SEGV_ACCERR, and one outside any area, or in
+// the kernel half whatever the page tables hold there, SEGV_MAPERR.
+func faultSignal(vec int, trap trapInfo, rip uint64, inArea bool) (siginfo, bool) {
 	switch vec {
 	case x86.VecPF:
 		code := int32(segvMaperr)
-		if trap.err&x86.PFPresent != 0 {
+		if inArea && trap.cr2 < userEnd {
 			code = segvAccerr
 		}
 		return siginfo{signo: int(unix.SIGSEGV), code: code, addr: trap.cr2}, true

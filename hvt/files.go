@@ -1,6 +1,7 @@
 package hvt
 
 import (
+	"errors"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -173,12 +174,27 @@ func (c console) write(t *thread, va, n uint64, _ bool) (uint64, error) {
 		w = t.vm.cfg.Stderr
 	}
 	n = min(n, 1<<30)
+	done := uint64(0)
 	err := t.vm.as.Each(va, n, false, func(b []byte) error {
-		_, err := w.Write(b)
+		k, err := w.Write(b)
+		done += uint64(k)
 		return err
 	})
 	if err == unix.EFAULT {
 		return 0, err
+	}
+	// A host stdout or stderr whose reader has gone (`| head`) is the
+	// guest's broken pipe, as the kernel would report it: EPIPE and a
+	// SIGPIPE to the writing thread, which the Go runtime turns into its
+	// default (death by SIGPIPE) or, if the guest asked for the signal or
+	// ignores it, into the error. Other host errors are not the guest's.
+	var en unix.Errno
+	if errors.As(err, &en) && en == unix.EPIPE {
+		if done > 0 {
+			return done, nil
+		}
+		t.vm.queueThreadSignal(t, int(unix.SIGPIPE))
+		return 0, unix.EPIPE
 	}
 	return n, nil
 }

@@ -261,6 +261,11 @@ func runVM(ctx context.Context, o runOptions, im *elfimage.Image, argv []string,
 	// Listen before the guest starts, so no early signal kills the monitor.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	// A write to a closed stdout or stderr must fail with EPIPE, for the
+	// guest to see, rather than kill the monitor with SIGPIPE as it kills a
+	// Go program that has not asked for that signal (the guest is sent its
+	// own SIGPIPE by the console, see hvt/files.go).
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	vm, err := hvt.New(cfg)
 	if err != nil {
 		return fail(err)
