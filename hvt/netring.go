@@ -132,9 +132,13 @@ func (n *netDev) receiveRing(r *netRing) bool {
 	storeWord(head, next)
 	n.rxFrames.Add(1)
 	n.rxBytes.Add(uint64(got))
-	// A frame in is likely to be answered: wake the transmitter now, if it
-	// sleeps, so that the answer needs no kick (an exit).
-	if want := r.word(abi.NetRingTxWant); loadWord(want) != 0 && casWord(want, 1, 0) {
+	// A small frame in, a request, is likely to be answered: wake the
+	// transmitter now, if it sleeps, so that the answer needs no kick (an
+	// exit). A large one is bulk data, answered by an ACK that TCP delays
+	// and coalesces: waking the transmitter for each costs the receiving
+	// guest its throughput (measured: 0.90x -> 0.77x of veth uploading to
+	// hvt), while DNS answers 12-15% more queries with the nudge.
+	if want := r.word(abi.NetRingTxWant); got <= nudgeMax && loadWord(want) != 0 && casWord(want, 1, 0) {
 		n.nudges.Add(1)
 		select {
 		case r.kick <- struct{}{}:
@@ -179,6 +183,9 @@ func (n *netDev) wake() {
 	n.notifications.Add(1)
 	n.vm.files.notify()
 }
+
+// nudgeMax is the largest frame received that wakes the transmitter.
+const nudgeMax = 2048
 
 // ringSendWaits is how long the transmitter waits for a full host queue
 // (in 20 ms polls) before it drops a frame: it blocks no vCPU.

@@ -199,9 +199,9 @@ func TestNetRingsRoom(t *testing.T) {
 	}
 }
 
-// A frame received wakes a sleeping transmitter and clears TxWant, so
-// that an answer soon after goes out without the kick that costs the
-// guest an exit.
+// A small frame received wakes a sleeping transmitter and clears TxWant,
+// so that an answer soon after goes out without the kick that costs the
+// guest an exit; a large one, bulk data, does not.
 func TestNetRingsNudge(t *testing.T) {
 	r := newRingFixture(t, vnetDevice)
 	for i := range 3 {
@@ -219,6 +219,21 @@ func TestNetRingsNudge(t *testing.T) {
 	}
 	if k := r.vm.nets[0].kicks.Load(); k != 0 {
 		t.Errorf("%d kicks", k)
+	}
+	n := r.vm.nets[0]
+	r.waitWord(abi.NetRingTxWant, "the transmitter to sleep", func(w uint32) bool { return w == 1 })
+	if _, err := unix.Write(r.host, testFrame(3, 8000)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for n.rxFrames.Load() != 4 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Microsecond)
+	}
+	if got := n.rxFrames.Load(); got != 4 {
+		t.Fatalf("%d frames received, want 4", got)
+	}
+	if got := n.nudges.Load(); got != 3 {
+		t.Errorf("an 8000-byte frame woke the transmitter (%d nudges, want 3)", got)
 	}
 }
 
