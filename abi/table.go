@@ -54,7 +54,7 @@ const (
 
 // Table is the guest ABI, sorted by number (linux/amd64 numbering).
 var Table = []Syscall{
-	{SysRead, "read", Partial, "network devices (one frame per call), eventfds and pipes; fd 0 reads as end of file; EBADF otherwise", 0},
+	{SysRead, "read", Partial, "network devices (one frame per call), eventfds and pipes; fd 0 is the monitor's standard input, read only once the guest reads it and at most 64 KiB ahead; EBADF otherwise", 0},
 	{SysWrite, "write", Partial, "fds 1 and 2 (the console), network devices (one frame per call; zero bytes kicks the monitor when the rings are mapped), eventfds and pipes; EBADF otherwise", 0},
 	{SysOpen, "open", Refused, "ENOENT: there is no file system", ENOENT},
 	{SysClose, "close", Supported, "descriptors the guest created", 0},
@@ -75,7 +75,7 @@ var Table = []Syscall{
 	{SysGetpid, "getpid", Supported, "always 1", 0},
 	{SysSocket, "socket", Refused, "EACCES: networking is a library inside the image", EACCES},
 	{SysConnect, "connect", Refused, "EACCES", EACCES},
-	{SysClone, "clone", Partial, "threads only (CLONE_VM|CLONE_THREAD|CLONE_SIGHAND): each thread is a vCPU; processes EPERM", 0},
+	{SysClone, "clone", Partial, "threads only (CLONE_VM|CLONE_THREAD|CLONE_SIGHAND): each thread is a vCPU, 256 at most (EAGAIN beyond, as RLIMIT_NPROC reports); processes EPERM", 0},
 	{SysFork, "fork", Refused, "EPERM: one process", EPERM},
 	{SysVfork, "vfork", Refused, "EPERM: one process", EPERM},
 	{SysExecve, "execve", Refused, "EACCES: the image is the only program", EACCES},

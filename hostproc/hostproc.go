@@ -26,9 +26,12 @@ type Config struct {
 	ExtraFiles []*os.File
 }
 
-// forwarded are the signals passed on to the guest process, as docker run
-// passes them to its container.
-var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
+// Forwarded are the signals that morgana run passes on to the guest, in
+// every mode, as docker run passes them to its container: the ones a
+// service is told to stop, reload or reopen its logs with, and a terminal's
+// resize.
+var Forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
+	syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH}
 
 // Run starts the image, waits for it, and returns its exit status: its own,
 // or 128+N when signal N killed it. An error means it never started.
@@ -47,7 +50,7 @@ func Run(cfg Config) (int, error) {
 		cmd.Env = []string{}
 	}
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, forwarded...)
+	signal.Notify(sigs, Forwarded...)
 	defer signal.Stop(sigs)
 	if err := start(cmd, cfg.CPUs); err != nil {
 		return 0, fmt.Errorf("start %s: %w", cfg.Image, err)

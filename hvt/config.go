@@ -22,10 +22,13 @@ type Config struct {
 	CPUs   int      // vCPUs the guest may run on at once (its affinity mask)
 
 	KVMDevice string // default /dev/kvm
-	Stdout    io.Writer
-	Stderr    io.Writer
-	Log       *slog.Logger // monitor diagnostics; nil discards them
-	Trace     io.Writer    // if set, one line per system call, as strace prints
+	// Stdin is what the guest reads from fd 0, read only once the guest
+	// reads or polls it; nil: end of file at once.
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Log    *slog.Logger // monitor diagnostics; nil discards them
+	Trace  io.Writer    // if set, one line per system call, as strace prints
 
 	// Devices are the guest's devices, at the descriptors their Info
 	// names. The caller keeps the files open until the VM is closed.

@@ -34,7 +34,7 @@ func newFakeVMOn(t *testing.T, p Platform) *VM {
 	vm := &VM{cfg: Config{CPUs: 2, Stdout: io.Discard, Stderr: io.Discard}, phys: phys, as: as, platform: p,
 		log: slog.New(slog.DiscardHandler), threads: map[int]*thread{}, done: make(chan struct{})}
 	vm.futexes.init()
-	vm.files.init()
+	vm.files.init(newStdin(nil, vm.files.notify, vm.done))
 	if err := vm.mapSigTable(); err != nil {
 		t.Fatal(err)
 	}

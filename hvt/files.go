@@ -34,9 +34,10 @@ type fileTable struct {
 	changed chan struct{}
 }
 
-func (ft *fileTable) init() {
+// init makes the table of a new guest: fds 0, 1 and 2, with in as 0.
+func (ft *fileTable) init(in file) {
 	ft.fds = map[int]*fd{
-		0: {f: console{}, accmode: unix.O_RDONLY},
+		0: {f: in, accmode: unix.O_RDONLY},
 		1: {f: console{out: 1}, accmode: unix.O_WRONLY},
 		2: {f: console{out: 2}, accmode: unix.O_WRONLY},
 	}
@@ -154,21 +155,13 @@ func sysFcntl(t *thread, a *args) (uint64, outcome) {
 	return errno(unix.EINVAL), resume
 }
 
-// console is fds 0, 1 and 2: stdin reads as end of file, stdout and
-// stderr go to the monitor's.
+// console is fds 1 and 2: stdout and stderr go to the monitor's (fd 0 is
+// stdin, stdin.go).
 type console struct{ out int }
 
-func (c console) read(*thread, uint64, uint64, bool) (uint64, error) {
-	if c.out != 0 {
-		return 0, unix.EBADF
-	}
-	return 0, nil
-}
+func (c console) read(*thread, uint64, uint64, bool) (uint64, error) { return 0, unix.EBADF }
 
 func (c console) write(t *thread, va, n uint64, _ bool) (uint64, error) {
-	if c.out == 0 {
-		return 0, unix.EBADF
-	}
 	w := t.vm.cfg.Stdout
 	if c.out == 2 {
 		w = t.vm.cfg.Stderr
@@ -199,9 +192,4 @@ func (c console) write(t *thread, va, n uint64, _ bool) (uint64, error) {
 	return n, nil
 }
 
-func (c console) ready() (uint32, uint64) {
-	if c.out == 0 {
-		return unix.EPOLLIN, 0
-	}
-	return unix.EPOLLOUT, 0
-}
+func (c console) ready() (uint32, uint64) { return unix.EPOLLOUT, 0 }

@@ -98,7 +98,7 @@ func New(cfg Config) (_ *VM, err error) {
 	vm := &VM{cfg: cfg, log: cfg.Log, start: time.Now(), threads: map[int]*thread{},
 		nextTID: 1, done: make(chan struct{}), spares: make(chan spare, spares)}
 	vm.futexes.init()
-	vm.files.init()
+	vm.files.init(newStdin(cfg.Stdin, vm.files.notify, vm.done))
 	defer func() {
 		if err != nil {
 			vm.Close()

@@ -1,7 +1,9 @@
 package tests
 
 import (
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
@@ -23,6 +25,7 @@ type guestCase struct {
 	env   []string // the guest's whole environment
 	mem   string   // --mem
 	cpus  int      // --cpus (natively, an affinity mask of as many CPUs)
+	stdin []byte   // the standard input (nil: none)
 
 	nativeLimitAS int64             // see runSpec
 	timeout       time.Duration     // per run; 0 for defaultTimeout
@@ -138,7 +141,21 @@ var guestCases = []guestCase{
 		// A SIGTERM from the host, sent to the process the test started (in a VM, the monitor),
 		// reaches the guest's os/signal.Notify.
 		name: "sigterm-notify", guest: "sigterm", during: signalWhenReady(syscall.SIGTERM),
-		pass: true, sameStdout: true, stdout: []string{"ready\n", "got terminated\n"},
+		pass: true, sameStdout: true, stdout: []string{"ready\n", "got term\n"},
+	},
+	{
+		// The other signals a service is sent (reload, reopen logs, terminal resize) are
+		// passed on too, as docker run passes them.
+		name: "sighup-notify", guest: "sigterm", args: []string{"hup"}, during: signalWhenReady(syscall.SIGHUP),
+		pass: true, sameStdout: true, stdout: []string{"ready\n", "got hup\n"},
+	},
+	{
+		name: "sigusr1-notify", guest: "sigterm", args: []string{"usr1"}, during: signalWhenReady(syscall.SIGUSR1),
+		pass: true, sameStdout: true, stdout: []string{"ready\n", "got usr1\n"},
+	},
+	{
+		name: "sigwinch-notify", guest: "sigterm", args: []string{"winch"}, during: signalWhenReady(syscall.SIGWINCH),
+		pass: true, sameStdout: true, stdout: []string{"ready\n", "got winch\n"},
 	},
 	{
 		// Without Notify, the runtime's default action for SIGTERM kills the guest with it.
@@ -150,6 +167,14 @@ var guestCases = []guestCase{
 			}
 		},
 	},
+	{
+		// The standard input reaches the guest in every mode, as docker run -i gives it to a
+		// container: a megabyte, read to the end (the monitor reads ahead of a guest in a VM
+		// by 64 KiB at most), and a guest whose input is empty reads end of file.
+		name: "stdin", guest: "stdin", stdin: stdinInput, pass: true, sameStdout: true,
+		stdout: []string{fmt.Sprintf("info: %d bytes", len(stdinInput)), fmt.Sprintf("sha256 %x\n", sha256.Sum256(stdinInput))},
+	},
+	{name: "stdin-empty", guest: "stdin", pass: true, sameStdout: true, stdout: []string{"info: 0 bytes"}},
 	// kill and tgkill to the guest itself, caught with os/signal.Notify.
 	{name: "self-signal", guest: "selfsignal", pass: true, sameStdout: true},
 	{
@@ -193,7 +218,7 @@ func TestGuests(t *testing.T) {
 
 func (c *guestCase) spec(image string) runSpec {
 	return runSpec{
-		image: image, args: c.args, env: c.env, mem: c.mem, cpus: c.cpus,
+		image: image, args: c.args, env: c.env, mem: c.mem, cpus: c.cpus, stdin: c.stdin,
 		nativeLimitAS: c.nativeLimitAS, timeout: c.timeout,
 	}
 }
@@ -328,3 +353,12 @@ func checkClock(t *testing.T, _ mode, s runSpec, r result) {
 	}
 	t.Logf("guest wall clock %v after the host started it", guest.Sub(r.start))
 }
+
+// stdinInput is the stdin case's input: a megabyte of lines.
+var stdinInput = func() []byte {
+	var b []byte
+	for i := 0; len(b) < 1<<20; i++ {
+		b = fmt.Appendf(b, "line %d of the standard input\n", i)
+	}
+	return b
+}()

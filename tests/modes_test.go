@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -179,6 +180,9 @@ func startIn(t testing.TB, m mode, s runSpec) *running {
 	return startCmd(t, s.timeout, func(ctx context.Context) *exec.Cmd {
 		cmd := m.command(t, ctx, s)
 		cmd.Dir = s.dir
+		if s.stdin != nil {
+			cmd.Stdin = bytes.NewReader(s.stdin)
+		}
 		if m.monitor {
 			cmd.Env = append(os.Environ(), s.monitorEnv...)
 		}

@@ -25,6 +25,7 @@ type runSpec struct {
 	monitorFlags []string // more flags for morgana run (monitor modes only)
 	monitorEnv   []string // more environment for the monitor process (not the guest)
 	dir          string   // working directory; "" for an empty temporary directory
+	stdin        []byte   // the standard input; nil for none (end of file at once)
 
 	// nativeLimitAS, when non-zero, limits the address space of a native run (prlimit --as):
 	// the nearest native stand-in for --mem, for the cases that must run out of memory.

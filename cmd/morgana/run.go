@@ -250,6 +250,7 @@ func runVM(ctx context.Context, o runOptions, im *elfimage.Image, argv []string,
 		Mem:       uint64(o.mem),
 		CPUs:      o.cpus,
 		KVMDevice: os.Getenv("MORGANA_KVM_DEVICE"),
+		Stdin:     os.Stdin,
 		Log:       log,
 	}
 	for i, d := range devs {
@@ -260,7 +261,7 @@ func runVM(ctx context.Context, o runOptions, im *elfimage.Image, argv []string,
 	}
 	// Listen before the guest starts, so no early signal kills the monitor.
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	signal.Notify(sigs, hostproc.Forwarded...)
 	// A write to a closed stdout or stderr must fail with EPIPE, for the
 	// guest to see, rather than kill the monitor with SIGPIPE as it kills a
 	// Go program that has not asked for that signal (the guest is sent its

@@ -1,0 +1,23 @@
+// Command stdin reads its standard input to the end and prints how many bytes it read (an info
+// line) and their SHA-256, which the test compares with what it sent.
+package main
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/morgana-os/morgana/tests/guests/internal/check"
+)
+
+func main() {
+	h := sha256.New()
+	n, err := io.Copy(h, os.Stdin)
+	check.That(err == nil, "reading stdin: %v", err)
+	fmt.Printf("info: %d bytes\n", n)
+	if n > 0 {
+		fmt.Printf("sha256 %x\n", h.Sum(nil))
+	}
+	check.Done()
+}
