@@ -3,12 +3,15 @@ package usernet
 import (
 	"bytes"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -183,4 +186,45 @@ func describeFDs() []string {
 func readFull(r io.Reader, b []byte) bool {
 	_, err := io.ReadFull(r, b)
 	return err == nil
+}
+
+// TestCloseSaysNothingWrong closes a network in use: its log has no
+// warning or error, as a normal end is not a failure (the link's reader
+// sees its descriptor closed under it).
+func TestCloseSaysNothingWrong(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	cfg := Config{Log: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	n, g := startPair(t, cfg)
+	ln := g.listenTCP(t, 80)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			io.Copy(io.Discard, c)
+		}
+	}()
+	c, err := g.dialTCP(testContext(t, 5*time.Second), netip.AddrPortFrom(Gateway4, 9))
+	if err == nil {
+		c.Close()
+	}
+	n.Close()
+	g.close()
+	mu.Lock()
+	defer mu.Unlock()
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+			t.Errorf("logged at close: %s", line)
+		}
+	}
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

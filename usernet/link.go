@@ -40,6 +40,7 @@ type link struct {
 
 	framesIn, framesOut   atomic.Uint64
 	droppedIn, droppedOut atomic.Uint64
+	stopping              atomic.Bool // stop closes f: the reader's error is the end, not a failure
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -141,6 +142,7 @@ func (l *link) stop() {
 	if l.cancel != nil {
 		l.cancel()
 	}
+	l.stopping.Store(true)
 	l.f.Close()
 	l.wg.Wait()
 }

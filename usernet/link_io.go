@@ -22,7 +22,7 @@ func (l *link) readLoop() {
 			switch {
 			case errors.Is(err, errLinkClosed):
 				l.log.Debug("usernet: guest closed the link")
-			case !errors.Is(err, os.ErrClosed):
+			case !errors.Is(err, os.ErrClosed) && !l.stopping.Load():
 				l.log.Warn("usernet: link read failed", "err", err)
 			}
 			return
