@@ -4,6 +4,7 @@ package abi
 const (
 	SysRead             = 0
 	SysWrite            = 1
+	SysFstat            = 5
 	SysOpen             = 2
 	SysClose            = 3
 	SysMmap             = 9

@@ -58,6 +58,7 @@ var Table = []Syscall{
 	{SysWrite, "write", Partial, "fds 1 and 2 (the console), network devices (one frame per call; zero bytes kicks the monitor when the rings are mapped), eventfds and pipes; EBADF otherwise", 0},
 	{SysOpen, "open", Refused, "ENOENT: there is no file system", ENOENT},
 	{SysClose, "close", Supported, "descriptors the guest created", 0},
+	{SysFstat, "fstat", Partial, "the descriptor's type only, so that a program can tell a terminal from a pipe: fds 0-2 as the monitor's own are (a character device, a pipe, a file, a socket), pipes, network devices (character), block devices (block, with their size); no times, owner or inode", 0},
 	{SysMmap, "mmap", Partial, "MAP_PRIVATE|MAP_ANONYMOUS with MAP_FIXED, MAP_FIXED_NOREPLACE and hints; memory with access is committed against --mem; PROT_EXEC refused (EACCES); MAP_SHARED of a network device gives its rings (abi.NetRing*), once; other descriptors ENODEV", 0},
 	{SysMprotect, "mprotect", Partial, "any change that does not add execute permission (EACCES)", 0},
 	{SysMunmap, "munmap", Supported, "frames go back to the pool and their memory to the host", 0},

@@ -67,6 +67,7 @@ func init() {
 		abi.SysKill:             sysKill,
 		abi.SysUname:            sysUname,
 		abi.SysFcntl:            sysFcntl,
+		abi.SysFstat:            sysFstat,
 		abi.SysGetuid:           constant(0),
 		abi.SysGetgid:           constant(0),
 		abi.SysGeteuid:          constant(0),

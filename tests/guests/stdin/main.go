@@ -1,5 +1,6 @@
 // Command stdin reads its standard input to the end and prints how many bytes it read (an info
-// line) and their SHA-256, which the test compares with what it sent.
+// line) and their SHA-256, which the test compares with what it sent. First it prints what kind
+// of file its stdin and stdout are (fstat), as a program does to tell a terminal from a pipe.
 package main
 
 import (
@@ -12,6 +13,13 @@ import (
 )
 
 func main() {
+	for _, f := range []*os.File{os.Stdin, os.Stdout} {
+		fi, err := f.Stat()
+		check.That(err == nil, "stat %s: %v", f.Name(), err)
+		if err == nil {
+			fmt.Printf("%s: %v\n", f.Name(), fi.Mode().Type())
+		}
+	}
 	h := sha256.New()
 	n, err := io.Copy(h, os.Stdin)
 	check.That(err == nil, "reading stdin: %v", err)
