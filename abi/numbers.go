@@ -33,6 +33,7 @@ const (
 	SysUname            = 63
 	SysFsync            = 74
 	SysFdatasync        = 75
+	SysGetcwd           = 79
 	SysFcntl            = 72
 	SysPtrace           = 101
 	SysGetuid           = 102

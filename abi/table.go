@@ -86,6 +86,7 @@ var Table = []Syscall{
 	{SysFcntl, "fcntl", Partial, "F_GETFD, F_SETFD, F_GETFL, F_SETFL; descriptors report blocking", 0},
 	{SysFsync, "fsync", Partial, "block devices: the host file is synced; EINVAL on other descriptors", 0},
 	{SysFdatasync, "fdatasync", Partial, "as fsync", 0},
+	{SysGetcwd, "getcwd", Partial, "always the root, /: there is no file system (spt starts the image in /); ERANGE for a buffer under 2 bytes", 0},
 	{SysPtrace, "ptrace", Refused, "EPERM", EPERM},
 	{SysGetuid, "getuid", Supported, "0", 0},
 	{SysGetgid, "getgid", Supported, "0", 0},

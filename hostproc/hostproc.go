@@ -22,6 +22,7 @@ type Config struct {
 	Argv  []string // argv[0] included
 	Env   []string // the whole environment
 	CPUs  int      // the process may run on this many host CPUs (0: all)
+	Dir   string   // the working directory; "": the caller's
 	// ExtraFiles are passed on as descriptors 3, 4, ...
 	ExtraFiles []*os.File
 }
@@ -43,6 +44,7 @@ func Run(cfg Config) (int, error) {
 		Stdin:  os.Stdin,
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
+		Dir:    cfg.Dir,
 
 		ExtraFiles: cfg.ExtraFiles,
 	}

@@ -68,6 +68,7 @@ func init() {
 		abi.SysUname:            sysUname,
 		abi.SysFcntl:            sysFcntl,
 		abi.SysFstat:            sysFstat,
+		abi.SysGetcwd:           sysGetcwd,
 		abi.SysGetuid:           constant(0),
 		abi.SysGetgid:           constant(0),
 		abi.SysGeteuid:          constant(0),

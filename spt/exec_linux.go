@@ -33,6 +33,7 @@ func Run(self string, cfg hostproc.Config, mem uint64) (int, error) {
 	child.Image = self
 	child.Argv = append([]string{self, ExecCommand, strconv.FormatUint(mem, 10), "--"}, cfg.Argv...)
 	child.ExtraFiles = append([]*os.File{img}, cfg.ExtraFiles...) // ImageFD, then the devices
+	child.Dir = "/"                                               // as in a VM, where getcwd answers the root: the host's directory is not the guest's business
 	return hostproc.Run(child)
 }
 

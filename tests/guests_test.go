@@ -175,6 +175,17 @@ var guestCases = []guestCase{
 		stdout: []string{fmt.Sprintf("info: %d bytes", len(stdinInput)), fmt.Sprintf("sha256 %x\n", sha256.Sum256(stdinInput))},
 	},
 	{name: "stdin-empty", guest: "stdin", pass: true, sameStdout: true, stdout: []string{"info: 0 bytes"}},
+	{
+		// There is no file system, so the working directory is the root: os.Getwd and
+		// filepath.Abs work, with no "unsupported system call" on stderr.
+		name: "cwd-root", guest: "cwd", pass: true, stdout: []string{"cwd /\n", "abs /zone.txt\n"},
+		skip: map[string]string{"native": "a host process has the test's directory", "unix": "unix mode is a plain host process"},
+		check: func(t *testing.T, _ mode, _ runSpec, r result) {
+			if strings.Contains(r.stderr, "unsupported") {
+				t.Errorf("stderr: %s", r.stderr)
+			}
+		},
+	},
 	// kill and tgkill to the guest itself, caught with os/signal.Notify.
 	{name: "self-signal", guest: "selfsignal", pass: true, sameStdout: true},
 	{

@@ -75,3 +75,23 @@ func TestFstat(t *testing.T) {
 		t.Errorf("fstat into unmapped memory = %d, want EFAULT", got)
 	}
 }
+
+func TestGetcwd(t *testing.T) {
+	vm := newFakeVM(t)
+	th := vm.fakeThread(1)
+	buf := scratch(t, vm, 4096)
+	if got := call(th, sysGetcwd, buf, 4096); got != 2 {
+		t.Fatalf("getcwd = %d, want 2", got)
+	}
+	b := make([]byte, 2)
+	vm.as.CopyIn(b, buf)
+	if string(b) != "/\x00" {
+		t.Errorf("getcwd wrote %q, want %q", b, "/\x00")
+	}
+	if got := call(th, sysGetcwd, buf, 1); got != -int64(unix.ERANGE) {
+		t.Errorf("getcwd with 1 byte = %d, want ERANGE", got)
+	}
+	if got := call(th, sysGetcwd, 0x1000, 16); got != -int64(unix.EFAULT) {
+		t.Errorf("getcwd into unmapped memory = %d, want EFAULT", got)
+	}
+}
