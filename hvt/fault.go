@@ -54,7 +54,7 @@ func (t *thread) exception(vec int) bool {
 		trap.cr2 = s.CR2
 		bound, err := vm.as.Fault(trap.cr2, f.ErrorCode&x86.PFWrite != 0, f.ErrorCode&x86.PFFetch != 0)
 		if err != nil {
-			vm.report(t, &ctx, "guest killed", fmt.Errorf("out of memory: touching %#x needs more than --mem %s", trap.cr2, formatSize(vm.cfg.Mem)))
+			vm.report(t, &ctx, "guest killed", fmt.Errorf("out of memory: touching %#x needs more than --mem %s", trap.cr2, FormatSize(vm.cfg.Mem)))
 			vm.stop(128 + int(unix.SIGKILL))
 			return false
 		}

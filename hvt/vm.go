@@ -190,7 +190,7 @@ func (vm *VM) openKVM() error {
 		return err
 	}
 	vm.log.Info("kvm", "platform", vm.platform.String(),
-		"mem", formatSize(vm.cfg.Mem), "cpus", vm.cfg.CPUs)
+		"mem", FormatSize(vm.cfg.Mem), "cpus", vm.cfg.CPUs)
 	return nil
 }
 
@@ -244,7 +244,7 @@ func (vm *VM) Wait(ctx context.Context) int {
 	vm.mu.Unlock()
 	vm.wg.Wait()
 	vm.log.Info("exit", "status", vm.status, "elapsed", time.Since(vm.start), "exits", vm.stats.exits.Load(),
-		"syscalls", vm.stats.syscalls.Load(), "signals", vm.stats.signals.Load(), "faults", vm.stats.faults.Load(), "mem_used", formatSize(vm.phys.Used()))
+		"syscalls", vm.stats.syscalls.Load(), "signals", vm.stats.signals.Load(), "faults", vm.stats.faults.Load(), "mem_used", FormatSize(vm.phys.Used()))
 	vm.log.Info("syscalls", "top", vm.stats.topCalls(12))
 	for _, n := range vm.nets {
 		n.logStats()
@@ -278,14 +278,15 @@ func (vm *VM) Signal(sig unix.Signal) { vm.queueProcessSignal(int(sig)) }
 func CheckMem(image *elfimage.Image, mem uint64) error {
 	if need := image.MemSize() + stackSize + minMem; mem < need {
 		return fmt.Errorf("--mem %s is too small for %s: it needs at least %s",
-			formatSize(mem), image.Path, formatSize(roundUp(need, 1<<20)))
+			FormatSize(mem), image.Path, FormatSize(roundUp(need, 1<<20)))
 	}
 	return nil
 }
 
 func roundUp(v, to uint64) uint64 { return (v + to - 1) &^ (to - 1) }
 
-func formatSize(n uint64) string {
+// FormatSize writes n bytes as --mem takes them: 256M, 1G, 4K, or a plain count.
+func FormatSize(n uint64) string {
 	switch {
 	case n >= 1<<30 && n%(1<<30) == 0:
 		return fmt.Sprintf("%dG", n>>30)

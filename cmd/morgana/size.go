@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/morgana-os/morgana/hvt"
 )
 
 // sizeFlag is a byte count written with an optional K, M or G suffix.
 type sizeFlag uint64
 
-func (s *sizeFlag) String() string { return strconv.FormatUint(uint64(*s), 10) }
+func (s *sizeFlag) String() string { return hvt.FormatSize(uint64(*s)) }
 
 func (s *sizeFlag) Set(v string) error {
 	n, err := parseSize(v)
