@@ -66,5 +66,6 @@ const (
 	SysPrlimit64        = 302
 	SysGetrandom        = 318
 	SysExecveat         = 322
+	SysCopyFileRange    = 326
 	SysRseq             = 334
 )

@@ -118,6 +118,7 @@ var Table = []Syscall{
 	{SysPrlimit64, "prlimit64", Partial, "own process; reports fixed limits, accepts lowering", 0},
 	{SysGetrandom, "getrandom", Supported, "from the host's random source", 0},
 	{SysExecveat, "execveat", Refused, "EACCES", EACCES},
+	{SysCopyFileRange, "copy_file_range", Refused, "ENOSYS: there are no files to copy between; Go's io.Copy between two *os.File (stdin to stdout) then reads and writes", ENOSYS},
 	{SysRseq, "rseq", Partial, "ENOSYS in hvt. spt lets it through: between loading the filter and becoming the image, morgana's own child may start threads, and a glibc-linked morgana (built with cgo) registers each with rseq and aborts if that fails. A Go image never calls it", 0},
 }
 

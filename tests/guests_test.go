@@ -176,6 +176,17 @@ var guestCases = []guestCase{
 	},
 	{name: "stdin-empty", guest: "stdin", pass: true, sameStdout: true, stdout: []string{"info: 0 bytes"}},
 	{
+		name: "stdin-cat", guest: "stdin", args: []string{"cat"}, stdin: stdinInput, pass: true, sameStdout: true,
+		check: func(t *testing.T, _ mode, _ runSpec, r result) {
+			if !strings.HasPrefix(r.stdout, string(stdinInput)) {
+				t.Errorf("stdout does not start with the %d bytes of stdin", len(stdinInput))
+			}
+			if strings.Contains(r.stderr, "unsupported") {
+				t.Errorf("stderr: %s", r.stderr)
+			}
+		},
+	},
+	{
 		// There is no file system, so the working directory is the root: os.Getwd and
 		// filepath.Abs work, with no "unsupported system call" on stderr.
 		name: "cwd-root", guest: "cwd", pass: true, stdout: []string{"cwd /\n", "abs /zone.txt\n"},
