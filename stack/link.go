@@ -58,6 +58,9 @@ type linkEndpoint struct {
 	nicID     tcpip.NICID
 	fastMu    sync.Mutex
 	fastAddrs atomic.Pointer[fastAddrs]
+	// The datagram answered inline (udpfast_inline.go): the reader's.
+	inlineOut   udp4Out
+	inlineReply func([]byte) error
 }
 
 var _ gvstack.LinkEndpoint = (*linkEndpoint)(nil)

@@ -63,7 +63,8 @@ const (
 
 // FastPathStats counts the datagrams of a stack's UDP fast path.
 type FastPathStats struct {
-	Received       uint64 // datagrams queued to sockets
+	Received       uint64 // datagrams queued to sockets or answered inline
+	Inline         uint64 // datagrams answered inline (UDPConn.ServeInline)
 	Sent           uint64 // datagrams sent
 	QueueDrops     uint64 // datagrams dropped: their socket's queue was full
 	ChecksumErrors uint64 // datagrams dropped: bad IP header or UDP checksum
@@ -76,7 +77,7 @@ type fastPath struct {
 	socks atomic.Pointer[map[uint16][]*fastSock] // copied on change
 	links []*linkEndpoint                        // by fastIndex; fixed once New returns
 
-	received, sent, queueDrops, checksumErrors, writeMisses atomic.Uint64
+	received, inline, sent, queueDrops, checksumErrors, writeMisses atomic.Uint64
 }
 
 func (fp *fastPath) addLink(e *linkEndpoint, id tcpip.NICID) {
@@ -89,6 +90,7 @@ func (fp *fastPath) addLink(e *linkEndpoint, id tcpip.NICID) {
 func (fp *fastPath) stats() FastPathStats {
 	return FastPathStats{
 		Received:       fp.received.Load(),
+		Inline:         fp.inline.Load(),
 		Sent:           fp.sent.Load(),
 		QueueDrops:     fp.queueDrops.Load(),
 		ChecksumErrors: fp.checksumErrors.Load(),
@@ -206,8 +208,9 @@ type fastSock struct {
 	any  bool
 	nic  tcpip.NICID // the NIC of the bound address; 0 with any
 
-	q     datagramQueue
-	peers peerCache
+	q      datagramQueue
+	peers  peerCache
+	inline atomic.Pointer[InlineHandler] // answers datagrams on the NIC's reader (udpfast_inline.go)
 
 	// wake holds a token when a reader may find a datagram: the queue
 	// went from empty to not, gVisor's endpoint became readable, or a
@@ -285,6 +288,10 @@ func (e *linkEndpoint) takeUDP(frame []byte, now int64) bool {
 		return true
 	}
 	s.peers.update(d.src, d.dst, d.srcMAC, e.fastIndex, now)
+	if h := s.inline.Load(); h != nil {
+		e.takeInline(*h, &d)
+		return true
+	}
 	// Counted first: a reader may have the datagram as soon as it is queued.
 	e.fast.received.Add(1)
 	first, ok := s.q.push(d.udp.Payload(), netip.AddrPortFrom(netip.AddrFrom4(d.src), d.srcPort))

@@ -375,6 +375,7 @@ func TestUDPFastPathEcho(t *testing.T) {
 func diffStats(after, before FastPathStats) FastPathStats {
 	return FastPathStats{
 		Received:       after.Received - before.Received,
+		Inline:         after.Inline - before.Inline,
 		Sent:           after.Sent - before.Sent,
 		QueueDrops:     after.QueueDrops - before.QueueDrops,
 		ChecksumErrors: after.ChecksumErrors - before.ChecksumErrors,

@@ -23,6 +23,11 @@ func (s *Server) ServeUDP(pc net.PacketConn) error {
 		}
 	}
 	n := s.workers()
+	if ic, ok := pc.(inlineConn); ok && n == 1 && ic.ServeInline(s.answerInline()) {
+		// One core: the image's stack answers each datagram of its fast
+		// path as it receives it; the worker reads the rest (IPv6, ...).
+		defer ic.ServeInline(nil)
+	}
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
@@ -40,6 +45,43 @@ func (s *Server) ServeUDP(pc net.PacketConn) error {
 type addrPortConn interface {
 	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
 	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
+}
+
+// inlineConn is a PacketConn that can have a handler answer datagrams on
+// the goroutine that receives them (package stack's UDPConn).
+type inlineConn interface {
+	ServeInline(h func(req []byte, from netip.AddrPort, reply func(resp []byte) error)) bool
+}
+
+// answerInline returns the handler for an inlineConn: it answers as a
+// worker does, with buffers from a pool (it may run on several NICs'
+// goroutines at once).
+func (s *Server) answerInline() func(req []byte, from netip.AddrPort, reply func([]byte) error) {
+	type buffers struct {
+		out []byte
+		q   wire.Query
+	}
+	pool := sync.Pool{New: func() any { return &buffers{out: make([]byte, answer.MaxUDPSize)} }}
+	return func(req []byte, from netip.AddrPort, reply func([]byte) error) {
+		if len(req) > maxQuery {
+			return
+		}
+		b := pool.Get().(*buffers)
+		if resp := s.answerUDP(b.out, req, &b.q, from.Addr()); resp != nil {
+			reply(resp)
+		}
+		pool.Put(b)
+	}
+}
+
+// answerUDP returns the answer to the query in, or nil for none, built in
+// out; from is the sender, which a zone transfer must be allowed to.
+func (s *Server) answerUDP(out, in []byte, q *wire.Query, from netip.Addr) []byte {
+	resp, xfr := s.Table.Respond(out, in, q, answer.UDP)
+	if xfr != nil && s.AllowTransfer(from) {
+		resp = xfr.UDP(out, in, q)
+	}
+	return resp
 }
 
 // udpWorker is the portable loop: one datagram at a time.
@@ -69,16 +111,10 @@ func (s *Server) udpWorker(pc net.PacketConn) error {
 		if n > maxQuery {
 			continue
 		}
-		resp, xfr := s.Table.Respond(out, in[:n], &q, answer.UDP)
-		if xfr != nil {
-			a := from.Addr()
-			if !fast {
-				a = addrOf(addr)
-			}
-			if s.AllowTransfer(a) {
-				resp = xfr.UDP(out, in[:n], &q)
-			}
+		if !fast {
+			from = netip.AddrPortFrom(addrOf(addr), 0)
 		}
+		resp := s.answerUDP(out, in[:n], &q, from.Addr())
 		if resp == nil {
 			continue
 		}
