@@ -90,12 +90,17 @@ func TestUDPOnStack(t *testing.T) {
 				if r.Id != uint16(i) || len(r.Answer) != 1 || r.Answer[0].(*dns.A).A.String() != "192.0.2.80" {
 					t.Fatalf("answer: %v", &r)
 				}
+				if i == 0 {
+					// Counted from the second: the first may come before
+					// ServeUDP has set itself up (and waits for ARP).
+					before = srvStack.FastPathStats()
+				}
 			}
 			st := srvStack.FastPathStats()
-			if got := st.Sent - before.Sent; fast && got < queries || !fast && got != 0 {
+			if got := st.Sent - before.Sent; fast && got < queries-1 || !fast && got != 0 {
 				t.Errorf("%d answers sent by the fast path (%+v)", got, st)
 			}
-			if got := st.Inline - before.Inline; inline && got < queries || !inline && got != 0 {
+			if got := st.Inline - before.Inline; inline && got < queries-1 || !inline && got != 0 {
 				t.Errorf("%d queries answered inline (%+v)", got, st)
 			}
 		})
