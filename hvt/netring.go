@@ -163,13 +163,20 @@ func (n *netDev) receiveRing(r *netRing) bool {
 // wake it for yet. The request so kept may be an old one, made before the
 // guest found frames after all: that costs one wake it did not need.
 func (n *netDev) rxPublished(r *netRing, h uint32) {
-	want := r.word(abi.NetRingRxWant)
-	if loadWord(want) == 0 {
+	n.answer(r.word(abi.NetRingRxWant), func() bool { return loadWord(r.word(abi.NetRingRxTail)) == h })
+}
+
+// answer answers a request word the guest set (RxWant, TxRoom) once the
+// monitor has moved the ring: it clears the request and wakes the guest,
+// unless nothing, looked at after the clear, says the guest would find
+// nothing to act on; the request is then put back for the next move.
+func (n *netDev) answer(req *uint32, nothing func() bool) {
+	if loadWord(req) == 0 {
 		return
 	}
-	storeWord(want, 0)
-	if loadWord(r.word(abi.NetRingRxTail)) == h {
-		storeWord(want, 1)
+	storeWord(req, 0)
+	if nothing() {
+		storeWord(req, 1)
 		return
 	}
 	n.wake()
@@ -253,16 +260,7 @@ func (n *netDev) transmit(r *netRing) {
 // it finds too little room, so a wake with less room than its next frame
 // needs does no harm.)
 func (n *netDev) txFreed(r *netRing, t uint32) {
-	room := r.word(abi.NetRingTxRoom)
-	if loadWord(room) == 0 {
-		return
-	}
-	storeWord(room, 0)
-	if loadWord(r.word(abi.NetRingTxHead))-t >= abi.NetRingSlots {
-		storeWord(room, 1)
-		return
-	}
-	n.wake()
+	n.answer(r.word(abi.NetRingTxRoom), func() bool { return loadWord(r.word(abi.NetRingTxHead))-t >= abi.NetRingSlots })
 }
 
 // spin polls cond for spinFor and reports whether it came true: the
