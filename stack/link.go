@@ -80,6 +80,7 @@ func newLinkEndpoint(dev netdev.Device, log *slog.Logger) *linkEndpoint {
 	}
 	e.bufs = make([][]byte, e.batch)
 	e.frames = make([][]byte, 0, e.batch)
+	e.inlineReply = e.reply // a method value, made once
 	return e
 }
 

@@ -394,12 +394,17 @@ func (s *fastSock) writeTo(b []byte, to netip.AddrPort) bool {
 		return false
 	}
 	o := udp4Out{dstMAC: mac, src: local, dst: dst, srcPort: s.port, dstPort: to.Port(), payload: b}
-	s.fp.sent.Add(1) // counted first: the peer may answer before the write returns
-	if e.writeUDP4(&o) != nil {
-		s.fp.sent.Add(^uint64(0))
-		return false
+	return e.sendUDP4(&o) == nil
+}
+
+// sendUDP4 sends a datagram of the fast path and counts it.
+func (e *linkEndpoint) sendUDP4(o *udp4Out) tcpip.Error {
+	e.fast.sent.Add(1) // counted first: the peer may answer before the write returns
+	if err := e.writeUDP4(o); err != nil {
+		e.fast.sent.Add(^uint64(0))
+		return err
 	}
-	return true
+	return nil
 }
 
 // ipMTU is the largest IP packet the device sends.

@@ -46,9 +46,6 @@ func (e *linkEndpoint) takeInline(h InlineHandler, d *udp4Datagram) {
 	// The answer's headers, for reply: set here, on the reader goroutine,
 	// the only one that calls e.reply.
 	e.inlineOut = udp4Out{dstMAC: d.srcMAC, src: d.dst, dst: d.src, srcPort: d.dstPort, dstPort: d.srcPort}
-	if e.inlineReply == nil {
-		e.inlineReply = e.reply // a method value: allocated once
-	}
 	e.fast.received.Add(1)
 	e.fast.inline.Add(1)
 	h(d.udp.Payload(), netip.AddrPortFrom(netip.AddrFrom4(d.src), d.srcPort), e.inlineReply)
@@ -61,9 +58,7 @@ func (e *linkEndpoint) reply(b []byte) error {
 	}
 	o := e.inlineOut
 	o.payload = b
-	e.fast.sent.Add(1) // counted first: the peer may answer before the write returns
-	if err := e.writeUDP4(&o); err != nil {
-		e.fast.sent.Add(^uint64(0))
+	if err := e.sendUDP4(&o); err != nil {
 		return errors.New(err.String())
 	}
 	return nil
