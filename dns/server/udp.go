@@ -67,7 +67,7 @@ func (s *Server) answerInline() func(req []byte, from netip.AddrPort, reply func
 			return
 		}
 		b := pool.Get().(*buffers)
-		if resp := s.answerUDP(b.out, req, &b.q, from.Addr()); resp != nil {
+		if resp := s.answerUDP(b.out, req, &b.q, from.Addr); resp != nil {
 			reply(resp)
 		}
 		pool.Put(b)
@@ -75,10 +75,11 @@ func (s *Server) answerInline() func(req []byte, from netip.AddrPort, reply func
 }
 
 // answerUDP returns the answer to the query in, or nil for none, built in
-// out; from is the sender, which a zone transfer must be allowed to.
-func (s *Server) answerUDP(out, in []byte, q *wire.Query, from netip.Addr) []byte {
+// out; from gives the sender, asked for only by a zone transfer, which
+// must be allowed to it.
+func (s *Server) answerUDP(out, in []byte, q *wire.Query, from func() netip.Addr) []byte {
 	resp, xfr := s.Table.Respond(out, in, q, answer.UDP)
-	if xfr != nil && s.AllowTransfer(from) {
+	if xfr != nil && s.AllowTransfer(from()) {
 		resp = xfr.UDP(out, in, q)
 	}
 	return resp
@@ -111,10 +112,12 @@ func (s *Server) udpWorker(pc net.PacketConn) error {
 		if n > maxQuery {
 			continue
 		}
-		if !fast {
-			from = netip.AddrPortFrom(addrOf(addr), 0)
-		}
-		resp := s.answerUDP(out, in[:n], &q, from.Addr())
+		resp := s.answerUDP(out, in[:n], &q, func() netip.Addr {
+			if fast {
+				return from.Addr()
+			}
+			return addrOf(addr)
+		})
 		if resp == nil {
 			continue
 		}
