@@ -59,19 +59,16 @@ func (s *stdin) readHost() {
 			s.mu.Lock()
 		}
 		s.mu.Unlock()
-		n, err := s.r.Read(chunk[:min(len(chunk), stdinMax)])
+		n, err := s.r.Read(chunk)
+		if n == 0 && err == nil {
+			continue
+		}
 		s.mu.Lock()
 		s.buf = append(s.buf, chunk[:n]...)
-		if err != nil {
-			s.eof = true
-		}
-		if n > 0 || err != nil {
-			s.gen++
-		}
+		s.eof = err != nil
+		s.gen++
 		s.mu.Unlock()
-		if n > 0 || err != nil {
-			s.notify()
-		}
+		s.notify()
 		if err != nil {
 			return
 		}
