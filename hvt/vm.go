@@ -122,6 +122,7 @@ func New(cfg Config) (_ *VM, err error) {
 	if err := vm.openKVM(); err != nil {
 		return nil, err
 	}
+	vm.useBatchScheduling()
 	if vm.phys, err = guestmem.NewPhysical(cfg.Mem, guestmem.PageSize); err != nil {
 		return nil, err
 	}
