@@ -23,9 +23,13 @@ func (s *Server) ServeUDP(pc net.PacketConn) error {
 		}
 	}
 	n := s.workers()
-	if ic, ok := pc.(inlineConn); ok && n == 1 && ic.ServeInline(s.answerInline()) {
-		// One core: the image's stack answers each datagram of its fast
-		// path as it receives it; the worker reads the rest (IPv6, ...).
+	if ic, ok := pc.(inlineConn); ok && ic.ServeInline(s.answerInline()) {
+		// The image's stack answers each datagram of its fast path as it
+		// receives it, with no hand-over to a worker: a memoised answer
+		// costs less than the hand-over, and the NIC has one receive
+		// queue, read by one goroutine, either way (measured in hvt: on
+		// two cores 1.26x NSD inline, 0.84x with two workers). The workers
+		// read the rest (IPv6, ...).
 		defer ic.ServeInline(nil)
 	}
 	errs := make([]error, n)
