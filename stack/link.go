@@ -50,6 +50,7 @@ type linkEndpoint struct {
 	wmu    sync.Mutex
 	bufs   [][]byte
 	frames [][]byte
+	acks   *ackFilter // pure ACKs held for a segment to ride on (ackdelay.go)
 
 	// The UDP fast path (udpfast.go): nil fast when it is off; the NIC's
 	// IPv4 addresses, as addAddress and removeAddress change them.
@@ -81,6 +82,7 @@ func newLinkEndpoint(dev netdev.Device, log *slog.Logger) *linkEndpoint {
 	e.bufs = make([][]byte, e.batch)
 	e.frames = make([][]byte, 0, e.batch)
 	e.inlineReply = e.reply // a method value, made once
+	e.acks = newACKFilter(dev.MTU(), e.flushACKs)
 	return e
 }
 
@@ -121,6 +123,7 @@ func (e *linkEndpoint) Wait() { e.reader.Wait() }
 // Close closes the device, which ends the reader.
 func (e *linkEndpoint) Close() {
 	e.closeOnce.Do(func() {
+		e.acks.stop()
 		if err := e.dev.Close(); err != nil {
 			e.log.Warn("closing network device", "nic", e.dev.Name(), "err", err)
 		}
@@ -164,7 +167,12 @@ func (e *linkEndpoint) WritePackets(pkts gvstack.PacketBufferList) (int, tcpip.E
 		if n+pkt.Size() > len(buf) {
 			continue // larger than the device takes: the stack should never send it
 		}
+		eth := n
 		n += gather(buf[n:], pkt)
+		if !e.acks.filter(buf[:n], eth) {
+			sent++ // held, to be sent later or carried by a later segment
+			continue
+		}
 		frames = append(frames, buf[:n])
 		if len(frames) == len(e.bufs) {
 			if err := e.write(frames); err != nil {
@@ -181,6 +189,21 @@ func (e *linkEndpoint) WritePackets(pkts gvstack.PacketBufferList) (int, tcpip.E
 		sent += len(frames)
 	}
 	return sent, nil
+}
+
+// flushACKs sends the pure ACKs that waited in vain for a segment to ride
+// on.
+func (e *linkEndpoint) flushACKs() {
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	frames := e.acks.take(e.frames[:0])
+	for len(frames) > 0 {
+		k := min(len(frames), e.batch)
+		if e.write(frames[:k]) != nil {
+			return
+		}
+		frames = frames[k:]
+	}
 }
 
 func (e *linkEndpoint) write(frames [][]byte) tcpip.Error {
