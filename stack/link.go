@@ -11,6 +11,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 
+	"github.com/morgana-os/morgana/ackdelay"
 	"github.com/morgana-os/morgana/netdev"
 )
 
@@ -50,7 +51,7 @@ type linkEndpoint struct {
 	wmu    sync.Mutex
 	bufs   [][]byte
 	frames [][]byte
-	acks   *ackFilter // pure ACKs held for a segment to ride on (ackdelay.go)
+	acks   *ackdelay.Filter // pure ACKs held for a later segment to carry
 
 	// The UDP fast path (udpfast.go): nil fast when it is off; the NIC's
 	// IPv4 addresses, as addAddress and removeAddress change them.
@@ -82,7 +83,7 @@ func newLinkEndpoint(dev netdev.Device, log *slog.Logger) *linkEndpoint {
 	e.bufs = make([][]byte, e.batch)
 	e.frames = make([][]byte, 0, e.batch)
 	e.inlineReply = e.reply // a method value, made once
-	e.acks = newACKFilter(dev.MTU(), e.flushACKs)
+	e.acks = ackdelay.New(dev.MTU(), e.flushACKs)
 	return e
 }
 
@@ -123,7 +124,7 @@ func (e *linkEndpoint) Wait() { e.reader.Wait() }
 // Close closes the device, which ends the reader.
 func (e *linkEndpoint) Close() {
 	e.closeOnce.Do(func() {
-		e.acks.stop()
+		e.acks.Stop()
 		if err := e.dev.Close(); err != nil {
 			e.log.Warn("closing network device", "nic", e.dev.Name(), "err", err)
 		}
@@ -169,7 +170,7 @@ func (e *linkEndpoint) WritePackets(pkts gvstack.PacketBufferList) (int, tcpip.E
 		}
 		eth := n
 		n += gather(buf[n:], pkt)
-		if !e.acks.filter(buf[:n], eth) {
+		if !e.acks.Pass(buf[:n], eth) {
 			sent++ // held, to be sent later or carried by a later segment
 			continue
 		}
@@ -196,7 +197,7 @@ func (e *linkEndpoint) WritePackets(pkts gvstack.PacketBufferList) (int, tcpip.E
 func (e *linkEndpoint) flushACKs() {
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
-	frames := e.acks.take(e.frames[:0])
+	frames := e.acks.Take(e.frames[:0])
 	for len(frames) > 0 {
 		k := min(len(frames), e.batch)
 		if e.write(frames[:k]) != nil {

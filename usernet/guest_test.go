@@ -35,7 +35,14 @@ const guestNIC tcpip.NICID = 1
 
 func newGuest(t testing.TB, f *os.File, mtu int) *guest {
 	t.Helper()
-	l, err := newLink(f, mtu, GuestMAC, func([]byte) bool { return true }, discardLog())
+	return newGuestSeeing(t, f, mtu, func([]byte) bool { return true })
+}
+
+// newGuestSeeing is newGuest whose link shows every frame it receives to
+// see first (which must return true).
+func newGuestSeeing(t testing.TB, f *os.File, mtu int, see func([]byte) bool) *guest {
+	t.Helper()
+	l, err := newLink(f, mtu, GuestMAC, see, discardLog())
 	if err != nil {
 		t.Fatalf("guest link: %v", err)
 	}

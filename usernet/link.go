@@ -16,6 +16,8 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/link/channel"
 	"gvisor.dev/gvisor/pkg/tcpip/link/ethernet"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
+
+	"github.com/morgana-os/morgana/ackdelay"
 )
 
 // link is the gateway's NIC: Ethernet frames between the monitor's netstack
@@ -37,6 +39,11 @@ type link struct {
 	maxFrame           int  // MTU plus the Ethernet header
 	admit              func(frame []byte) bool
 	log                *slog.Logger
+
+	// wmu orders the writes to f: the writer's and those of acks' flush.
+	wmu    sync.Mutex
+	acks   *ackdelay.Filter // the gateway's pure ACKs, held for a later segment to carry
+	flushB *batch           // the flush's frames, made on first use
 
 	framesIn, framesOut   atomic.Uint64
 	droppedIn, droppedOut atomic.Uint64
@@ -70,7 +77,7 @@ func newLink(f *os.File, mtu int, mac net.HardwareAddr, admit func([]byte) bool,
 	maxFrame := mtu + header.EthernetMinimumSize
 	queue := min(max(queueBytes/maxFrame, minQueue), maxQueue)
 	ch := channel.New(queue, uint32(maxFrame), tcpip.LinkAddress(mac))
-	return &link{
+	l := &link{
 		Endpoint: ethernet.New(ch),
 		ch:       ch,
 		f:        nf,
@@ -79,7 +86,9 @@ func newLink(f *os.File, mtu int, mac net.HardwareAddr, admit func([]byte) bool,
 		maxFrame: maxFrame,
 		admit:    admit,
 		log:      log,
-	}, nil
+	}
+	l.acks = ackdelay.New(mtu, l.flushACKs)
+	return l, nil
 }
 
 // perFrameIO, set by tests, has sockets use the one-frame-per-call path
@@ -143,6 +152,7 @@ func (l *link) stop() {
 		l.cancel()
 	}
 	l.stopping.Store(true)
+	l.acks.Stop()
 	l.f.Close()
 	l.wg.Wait()
 }

@@ -97,10 +97,12 @@ func (l *link) writeLoop(ctx context.Context) {
 		if pkt == nil {
 			return
 		}
-		// Take what else is queued, up to a batch.
+		// Take what else is queued, up to a batch; a pure ACK may wait
+		// for a later segment to carry it (package ackdelay).
+		l.wmu.Lock()
 		n := 0
 		for pkt != nil {
-			if l.stage(b, n, pkt) {
+			if l.stage(b, n, pkt) && l.acks.Pass(b.bufs[n][:b.iovs[n].Len], 0) {
 				n++
 			}
 			if n == len(b.bufs) {
@@ -108,9 +110,31 @@ func (l *link) writeLoop(ctx context.Context) {
 			}
 			pkt = l.ch.Read()
 		}
-		if !l.write(b, n) {
+		ok := l.write(b, n)
+		l.wmu.Unlock()
+		if !ok {
 			return
 		}
+	}
+}
+
+// flushACKs sends the pure ACKs that no later segment carried.
+func (l *link) flushACKs() {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if l.flushB == nil {
+		l.flushB = newBatch(l.maxFrame)
+	}
+	frames := l.acks.Take(nil)
+	for len(frames) > 0 {
+		n := min(len(frames), len(l.flushB.bufs))
+		for i, f := range frames[:n] {
+			l.flushB.setLen(i, copy(l.flushB.bufs[i], f))
+		}
+		if !l.write(l.flushB, n) {
+			return
+		}
+		frames = frames[n:]
 	}
 }
 

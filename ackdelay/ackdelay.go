@@ -1,4 +1,25 @@
-package stack
+// Package ackdelay delays TCP's pure ACKs on a link, so that the next
+// segment of their connection carries them.
+//
+// gVisor's TCP acknowledges every batch of segments it receives at once,
+// with a segment of its own: a request that the application answers a few
+// microseconds later costs a pure ACK in front of the answer, which
+// carries the same acknowledgement. Linux delays such an ACK (RFC 9293
+// 3.8.6.3, up to 40 ms) so that the answer carries it; between a VM and
+// its monitor the extra frame costs as much as the answer's (a send, the
+// ring, the other side's receive), so an HTTP request and its answer cost
+// three frames instead of two.
+//
+// A link that sends gVisor's frames keeps gVisor as it is and passes each
+// outgoing frame through a Filter: a pure ACK (no data, no SYN, FIN or RST,
+// no SACK blocks) that acknowledges new data, less than two full segments
+// beyond the last ACK sent for its connection, is held for up to Delay.
+// Any later segment of the same connection that carries an ACK carries a
+// newer one (gVisor sends in order through one queue) and replaces it;
+// otherwise the held ACK goes out when the delay ends. Duplicate ACKs,
+// window updates for data already acknowledged and ACKs of bulk data go
+// out at once, so loss recovery and a sender's ACK clock are unchanged.
+package ackdelay
 
 import (
 	"time"
@@ -6,32 +27,11 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 )
 
-// Delayed ACKs, at the link.
-//
-// gVisor's TCP acknowledges every batch of segments it receives at once,
-// with a segment of its own: a request that the application answers a few
-// microseconds later costs a pure ACK in front of the answer, which
-// carries the same acknowledgement. Linux delays such an ACK (RFC 9293
-// 3.8.6.3, up to 40 ms) so that the answer carries it; on a VM's link the
-// extra frame costs as much as the answer's (the guest's send, the ring,
-// the monitor's write, the host's receive), so an HTTP request costs
-// three frames instead of two.
-//
-// The link keeps gVisor as it is and delays the ACK itself: a pure ACK
-// (no data, no SYN, FIN or RST, no SACK blocks) that acknowledges new data,
-// less than two full segments beyond the last ACK the link sent for its
-// connection, is held for up to ackDelay. Any later segment of the same
-// connection that carries an ACK carries a newer one (gVisor sends in
-// order through one queue) and replaces it; otherwise the held ACK goes
-// out when the delay ends. Duplicate ACKs, window updates for data
-// already acknowledged and ACKs of bulk data go out at once, so loss
-// recovery and a sender's ACK clock are unchanged.
-
-// ackDelay is how long a pure ACK may wait for a segment to ride on: long
+// Delay is how long a pure ACK may wait for a segment to ride on: long
 // enough for a busy server to answer (with 32 connections to one core an
 // answer comes 1-2 ms after its request), far below the 200 ms peers
 // allow for (RFC 9293) and Linux's 40 ms.
-const ackDelay = 2 * time.Millisecond
+const Delay = 2 * time.Millisecond
 
 // ackFlows bounds the connections whose last ACK the link remembers;
 // beyond it the memory starts over, and a connection forgotten sends its
@@ -47,8 +47,10 @@ type heldACK struct {
 	frame []byte // the whole frame, a copy
 }
 
-// ackFilter holds pure ACKs; the link's write lock guards it.
-type ackFilter struct {
+// Filter holds pure ACKs back. It is not safe for concurrent use: the
+// link calls it under the lock that orders its writes, and so does the
+// flush function it is given.
+type Filter struct {
 	maxNew   uint32             // bytes acknowledged beyond the last ACK sent that make an ACK go at once
 	lastSent map[flowKey]uint32 // the last acknowledgement number sent, per connection
 	held     map[flowKey]*heldACK
@@ -59,8 +61,11 @@ type ackFilter struct {
 	delayed, replaced uint64 // ACKs held; of those, ACKs that a later segment carried
 }
 
-func newACKFilter(mtu int, flush func()) *ackFilter {
-	f := &ackFilter{
+// New returns a filter for a link of the given MTU (its IP packets' size).
+// It calls flush, on a goroutine of its own, once held ACKs have waited
+// Delay: flush must then send what Take gives.
+func New(mtu int, flush func()) *Filter {
+	f := &Filter{
 		maxNew:   uint32(2 * max(mtu-header.IPv4MinimumSize-header.TCPMinimumSize, 536)),
 		lastSent: map[flowKey]uint32{},
 		held:     map[flowKey]*heldACK{},
@@ -76,6 +81,13 @@ type tcpSegment struct {
 	flags   header.TCPFlags
 	ack     uint32
 	pureACK bool // an ACK and nothing else: no data, no other flag, no SACK blocks
+}
+
+// PureACK reports whether an Ethernet frame carries a TCP segment that is
+// an acknowledgement and nothing else: what a Filter may hold.
+func PureACK(frame []byte) bool {
+	s, ok := parseSegment(frame)
+	return ok && s.pureACK
 }
 
 // parseSegment reads the TCP segment in an Ethernet frame, if it is one.
@@ -142,10 +154,10 @@ func hasSACK(opts []byte) bool {
 	return false
 }
 
-// filter looks at an outgoing frame whose Ethernet header starts at off
-// (after the device's VnetHdr, if any). It returns false when it holds the
-// frame (a copy), which must not be sent now.
-func (f *ackFilter) filter(frame []byte, off int) bool {
+// Pass looks at an outgoing frame whose Ethernet header starts at off
+// (after a device's virtio-net header, say). It returns false when it
+// holds the frame (a copy), which must not be sent now.
+func (f *Filter) Pass(frame []byte, off int) bool {
 	s, ok := parseSegment(frame[off:])
 	if !ok {
 		return true
@@ -162,7 +174,7 @@ func (f *ackFilter) filter(frame []byte, off int) bool {
 			f.delayed++
 			if !f.armed {
 				f.armed = true
-				f.timer.Reset(ackDelay)
+				f.timer.Reset(Delay)
 			}
 			return false
 		}
@@ -181,14 +193,14 @@ func (f *ackFilter) filter(frame []byte, off int) bool {
 }
 
 // sent records the acknowledgement sent for a connection.
-func (f *ackFilter) sent(k flowKey, ack uint32) {
+func (f *Filter) sent(k flowKey, ack uint32) {
 	if _, ok := f.lastSent[k]; !ok && len(f.lastSent) >= ackFlows {
 		clear(f.lastSent)
 	}
 	f.lastSent[k] = ack
 }
 
-func (f *ackFilter) newHeld() *heldACK {
+func (f *Filter) newHeld() *heldACK {
 	if n := len(f.spare); n > 0 {
 		h := f.spare[n-1]
 		f.spare = f.spare[:n-1]
@@ -197,14 +209,14 @@ func (f *ackFilter) newHeld() *heldACK {
 	return &heldACK{}
 }
 
-func (f *ackFilter) drop(k flowKey, h *heldACK) {
+func (f *Filter) drop(k flowKey, h *heldACK) {
 	delete(f.held, k)
 	f.spare = append(f.spare, h)
 }
 
-// take appends the held frames to frames, forgets them as held and
-// records them as sent; the frames stay valid until the next filter call.
-func (f *ackFilter) take(frames [][]byte) [][]byte {
+// Take appends the held frames to frames, forgets them as held and
+// records them as sent; the frames stay valid until the next call to Pass.
+func (f *Filter) Take(frames [][]byte) [][]byte {
 	for k, h := range f.held {
 		frames = append(frames, h.frame)
 		f.sent(k, h.ack)
@@ -214,5 +226,9 @@ func (f *ackFilter) take(frames [][]byte) [][]byte {
 	return frames
 }
 
-// stop ends the timer, for a link that closes.
-func (f *ackFilter) stop() { f.timer.Stop() }
+// Stop ends the timer, for a link that closes.
+func (f *Filter) Stop() { f.timer.Stop() }
+
+// Stats returns how many ACKs the filter held, and how many of those a
+// later segment carried.
+func (f *Filter) Stats() (held, carried uint64) { return f.delayed, f.replaced }
