@@ -70,7 +70,9 @@ type Image struct {
 
 // Open reads and validates the guest image at path.
 func Open(path string) (*Image, error) {
-	f, err := os.Open(path)
+	// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+	// writer; it is refused below, as not a regular file.
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("guest image: %w", err)
 	}

@@ -252,6 +252,14 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := Open(dir + "/missing"); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("Open(missing) = %v", err)
 	}
+	// A FIFO without a writer: refused at once, not waited on.
+	fifo := dir + "/fifo"
+	if err := unix.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(fifo); err == nil || !errors.Is(err, ErrNotELF) {
+		t.Errorf("Open(fifo) = %v, want ErrNotELF", err)
+	}
 }
 
 func TestProtValues(t *testing.T) {

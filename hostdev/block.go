@@ -22,7 +22,9 @@ func openBlock(s Spec) (*Device, error) {
 	if s.ReadOnly {
 		flags = os.O_RDONLY
 	}
-	f, err := os.OpenFile(s.Path, flags, 0)
+	// O_NONBLOCK: opening a FIFO read-only would otherwise wait for a
+	// writer; it is refused below, and the flag cleared for the guest.
+	f, err := os.OpenFile(s.Path, flags|unix.O_NONBLOCK, 0)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, wrap(s, fmt.Errorf("no such file: create one with `truncate -s 64M %s`", s.Path))
@@ -39,6 +41,12 @@ func openBlock(s Spec) (*Device, error) {
 	}
 	if st.IsDir() {
 		return fail(fmt.Errorf("%s is a directory", s.Path))
+	}
+	if t := st.Mode().Type(); t != 0 && t != os.ModeDevice { // a regular file or a block device
+		return fail(fmt.Errorf("%s is not a regular file or a block device", s.Path))
+	}
+	if err := unix.SetNonblock(int(f.Fd()), false); err != nil {
+		return fail(err)
 	}
 	lock := unix.LOCK_EX
 	if s.ReadOnly {

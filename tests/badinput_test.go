@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/morgana-os/morgana/internal/testenv"
 )
@@ -51,6 +53,17 @@ var badInputCases = []badInputCase{
 	{
 		name: "missing-file", needPlatform: true, hints: []string{"/nonexistent/image", "no such file"},
 		spec: func(*testing.T) runSpec { return runSpec{image: "/nonexistent/image"} },
+	},
+	{
+		// Neither FIFO has a writer: opening one to read must not wait for it.
+		name: "fifo-image", hints: []string{"regular file"},
+		spec: func(t *testing.T) runSpec { return runSpec{image: makeFIFO(t), timeout: 20 * time.Second} },
+	},
+	{
+		name: "block-fifo", hints: []string{"regular file"},
+		spec: func(t *testing.T) runSpec {
+			return runSpec{image: buildGuest(t, "blk"), monitorFlags: []string{"--block", "storage=" + makeFIFO(t) + ":ro"}, timeout: 20 * time.Second}
+		},
 	},
 	{
 		name: "mem-too-small", needPlatform: true, hints: []string{"mem"},
@@ -147,6 +160,16 @@ func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, []byte(content), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// makeFIFO returns a new named pipe that nothing writes to.
+func makeFIFO(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(p, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p
