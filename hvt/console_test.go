@@ -30,7 +30,8 @@ func (w *brokenAfter) Write(b []byte) (int, error) {
 // gone fails as the kernel fails it, with EPIPE and a SIGPIPE for the
 // writing thread, so that the guest's runtime dies of SIGPIPE or, if it
 // asked for the signal, sees the error; a write that got some bytes out
-// reports those, without a signal.
+// reports those, without a signal. A full disk fails the same, without
+// the signal.
 func TestConsoleBrokenPipe(t *testing.T) {
 	epipe := &os.PathError{Op: "write", Path: "/dev/stdout", Err: unix.EPIPE}
 	const page = 4096
@@ -49,6 +50,13 @@ func TestConsoleBrokenPipe(t *testing.T) {
 		{"bare errno", 1, &brokenAfter{0, unix.EPIPE}, 100, -int64(unix.EPIPE), true},
 		// Two pages (two host writes): the first goes out, the second finds the pipe broken.
 		{"partial", 1, &brokenAfter{page, epipe}, 2 * page, page, false},
+		// A full disk (`> file` on a full file system, `> /dev/full`) or a gone terminal is the
+		// guest's error, as a process's, without a signal; after some bytes, a short write.
+		{"stdout disk full", 1, &brokenAfter{0, &os.PathError{Op: "write", Path: "/dev/stdout", Err: unix.ENOSPC}}, 100, -int64(unix.ENOSPC), false},
+		{"stderr over quota", 2, &brokenAfter{0, unix.EDQUOT}, 100, -int64(unix.EDQUOT), false},
+		{"stdout too big", 1, &brokenAfter{0, unix.EFBIG}, 100, -int64(unix.EFBIG), false},
+		{"terminal gone", 1, &brokenAfter{0, unix.EIO}, 100, -int64(unix.EIO), false},
+		{"disk full partial", 1, &brokenAfter{page, unix.ENOSPC}, 2 * page, page, false},
 		// Other host errors are the monitor's, not the guest's: the bytes count as written.
 		{"other host error", 1, &brokenAfter{0, errors.New("disk on fire")}, 100, 100, false},
 	} {

@@ -180,14 +180,22 @@ func (c console) write(t *thread, va, n uint64, _ bool) (uint64, error) {
 	// guest's broken pipe, as the kernel would report it: EPIPE and a
 	// SIGPIPE to the writing thread, which the Go runtime turns into its
 	// default (death by SIGPIPE) or, if the guest asked for the signal or
-	// ignores it, into the error. Other host errors are not the guest's.
+	// ignores it, into the error. A full disk or a gone terminal is the
+	// guest's too, as it would be a process's, rather than output lost
+	// without a word. Other host errors are not the guest's.
 	var en unix.Errno
-	if errors.As(err, &en) && en == unix.EPIPE {
+	if !errors.As(err, &en) {
+		return n, nil
+	}
+	switch en {
+	case unix.EPIPE, unix.ENOSPC, unix.EDQUOT, unix.EFBIG, unix.EIO:
 		if done > 0 {
-			return done, nil
+			return done, nil // a short write; the next one fails
 		}
-		t.vm.queueThreadSignal(t, int(unix.SIGPIPE))
-		return 0, unix.EPIPE
+		if en == unix.EPIPE {
+			t.vm.queueThreadSignal(t, int(unix.SIGPIPE))
+		}
+		return 0, en
 	}
 	return n, nil
 }
