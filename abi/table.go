@@ -55,7 +55,7 @@ const (
 // Table is the guest ABI, sorted by number (linux/amd64 numbering).
 var Table = []Syscall{
 	{SysRead, "read", Partial, "network devices (one frame per call), eventfds and pipes; fd 0 is the monitor's standard input, read only once the guest reads it and at most 64 KiB ahead; EBADF otherwise", 0},
-	{SysWrite, "write", Partial, "fds 1 and 2 (the console), network devices (one frame per call; zero bytes kicks the monitor when the rings are mapped), eventfds and pipes; EBADF otherwise", 0},
+	{SysWrite, "write", Partial, "fds 1 and 2 (the console; of the host's errors EPIPE, with a SIGPIPE, ENOSPC, EDQUOT, EFBIG and EIO are the guest's, others count as written), network devices (one frame per call; zero bytes kicks the monitor when the rings are mapped), eventfds and pipes; EBADF otherwise", 0},
 	{SysOpen, "open", Refused, "ENOENT: there is no file system", ENOENT},
 	{SysClose, "close", Supported, "descriptors the guest created", 0},
 	{SysFstat, "fstat", Partial, "the descriptor's type only, so that a program can tell a terminal from a pipe: fds 0-2 as the monitor's own are (a character device, a pipe, a file, a socket), pipes, network devices (character), block devices (block, with their size); no times, owner or inode", 0},
@@ -68,7 +68,7 @@ var Table = []Syscall{
 	{SysRtSigreturn, "rt_sigreturn", Supported, "restores registers, FPU state, mask and alternate stack from the frame", 0},
 	{SysIoctl, "ioctl", Refused, "ENOTTY", ENOTTY},
 	{SysPread64, "pread64", Partial, "block devices, whole sectors inside the device (EINVAL otherwise); EBADF on other descriptors", 0},
-	{SysPwrite64, "pwrite64", Partial, "writable block devices, as pread64; EBADF on read-only ones", 0},
+	{SysPwrite64, "pwrite64", Partial, "writable block devices, as pread64; EBADF on read-only ones; a host error is EIO, but a full host disk ENOSPC (or EDQUOT), as spt sees it", 0},
 	{SysSchedYield, "sched_yield", Supported, "", 0},
 	{SysMadvise, "madvise", Partial, "MADV_DONTNEED and MADV_FREE return memory to the host; other advice is accepted and ignored", 0},
 	{SysNanosleep, "nanosleep", Supported, "interrupted by signals (EINTR)", 0},

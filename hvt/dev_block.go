@@ -106,6 +106,11 @@ func (b *blockDev) transfer(t *thread, va, n, off uint64, toDevice bool) (uint64
 			if done > 0 {
 				return done, nil
 			}
+			if err == unix.ENOSPC || err == unix.EDQUOT {
+				// The host's disk is full (the image is sparse): the guest's
+				// error as in spt, where it writes the file itself.
+				return 0, err
+			}
 			return 0, unix.EIO
 		}
 		if k == 0 {

@@ -162,3 +162,23 @@ func TestBlockDevice(t *testing.T) {
 		t.Errorf("the file holds the wrong bytes (%d long)", len(disk))
 	}
 }
+
+// A disk image whose host file system is full: the guest sees ENOSPC, as
+// in spt where it writes the file itself, not an anonymous EIO.
+func TestBlockDeviceHostFull(t *testing.T) {
+	vm := newFakeVM(t)
+	th := vm.fakeThread(1)
+	f, err := os.OpenFile("/dev/full", os.O_RDWR, 0) // every write fails with ENOSPC
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	attach(t, vm, f, abi.Device{Kind: abi.BlockDevice, Name: "storage", Size: 8192, SectorSize: 512})
+	buf := scratch(t, vm, 4096)
+	if got := call(th, sysPwrite64, 3, buf, 1024, 512); got != -int64(unix.ENOSPC) {
+		t.Errorf("pwrite to a full disk = %d, want %d (ENOSPC)", got, -int64(unix.ENOSPC))
+	}
+	if got := call(th, sysPread64, 3, buf, 1024, 512); got != 1024 {
+		t.Errorf("pread from a full disk = %d, want 1024", got)
+	}
+}
