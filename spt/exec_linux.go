@@ -21,8 +21,8 @@ const FirstDeviceFD = ImageFD + 1
 
 // Run starts image under the filter and waits for it, as hostproc.Run does
 // for an unconfined process. self is the morgana binary; mem bounds the
-// image's data (RLIMIT_DATA: its writable private memory), so that, as in a
-// VM, a guest that outgrows it sees mmap fail with ENOMEM.
+// image's data (RLIMIT_DATA: its writable private memory, plus SparseData),
+// so that, as in a VM, a guest that outgrows it sees mmap fail with ENOMEM.
 func Run(self string, cfg hostproc.Config, mem uint64) (int, error) {
 	img, err := os.Open(cfg.Image)
 	if err != nil {
@@ -37,11 +37,19 @@ func Run(self string, cfg hostproc.Config, mem uint64) (int, error) {
 	return hostproc.Run(child)
 }
 
+// SparseData is what RLIMIT_DATA allows beyond --mem: the Go runtime maps
+// writable tables it barely touches, its heap index alone 32 MiB on
+// linux/amd64. RLIMIT_DATA counts them whole; a VM commits only the pages
+// touched, so without it a --mem that boots in hvt (under some 48M) made
+// the runtime die at start-up in spt.
+const SparseData = 64 << 20
+
 // Exec is the child's side: limit memory, lock the process down and become
 // the image. It returns only on failure.
 func Exec(mem uint64, argv, env []string) error {
-	if err := unix.Setrlimit(unix.RLIMIT_DATA, &unix.Rlimit{Cur: mem, Max: mem}); err != nil {
-		return fmt.Errorf("spt: limit memory to %d bytes: %w", mem, err)
+	limit := mem + SparseData
+	if err := unix.Setrlimit(unix.RLIMIT_DATA, &unix.Rlimit{Cur: limit, Max: limit}); err != nil {
+		return fmt.Errorf("spt: limit memory to %d bytes: %w", limit, err)
 	}
 	devs, err := abi.ParseDevices(os.Getenv(abi.DevicesEnv))
 	if err != nil {

@@ -78,6 +78,9 @@ var guestCases = []guestCase{
 		check:      checkHello,
 	},
 	{name: "hello-no-env", guest: "hello", stdout: []string{"hello on stdout"}, sameStdout: true, check: checkHello},
+	// The least memory the monitor accepts for a small image boots it in every mode (spt's
+	// RLIMIT_DATA once made the runtime die at start-up under some 48M).
+	{name: "hello-small-mem", guest: "hello", mem: "16M", stdout: []string{"hello on stdout"}, sameStdout: true, check: checkHello},
 	{name: "stdout-bulk", guest: "hello", args: []string{"--bulk=3000000"}, sameStdout: true, check: checkBulk},
 	{name: "exit-1", guest: "hello", args: []string{"--exit=1"}, exit: 1},
 	{name: "exit-3", guest: "hello", args: []string{"--exit=3"}, exit: 3},
