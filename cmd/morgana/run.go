@@ -96,6 +96,9 @@ func runCmd(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
+	if err := checkImage(im, uint64(o.mem), o.cpus); err != nil {
+		return fail(err)
+	}
 	if st, err := os.Stat(image); err == nil {
 		o.imageSize = st.Size()
 	}
@@ -205,9 +208,6 @@ func guestEnv(o runOptions, devs []abi.Device) []string {
 // runProcess runs the image as a host process: spt or unix mode. The
 // devices are inherited descriptors.
 func runProcess(o runOptions, im *elfimage.Image, argv []string, devs []*hostdev.Device) int {
-	if err := checkImage(im, uint64(o.mem), o.cpus); err != nil {
-		return fail(err)
-	}
 	image := im.Path
 	first := 3
 	if o.mode == "spt" {
@@ -299,8 +299,9 @@ func errNotExist(err error) error {
 	return err
 }
 
-// checkImage applies hvt's checks in the other modes too, so that a command
-// line that runs in unix mode is one that boots in a VM.
+// checkImage applies hvt's checks in every mode, before any device is
+// opened, so that a command line that runs in unix mode is one that boots
+// in a VM, and the error names --mem as it was given.
 func checkImage(im *elfimage.Image, mem uint64, cpus int) error {
 	if cpus < 1 || cpus > 64 {
 		return fmt.Errorf("--cpus %d: must be between 1 and 64", cpus)
