@@ -2,6 +2,7 @@ package imagebuild
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -67,6 +68,10 @@ func build(ctx context.Context, pkg, label, out string, opt Options) error {
 	return nil
 }
 
+// ErrNotMain is the error of a package that is not a program: go build
+// -o makes an archive of it, which is no image.
+var ErrNotMain = errors.New("not a main package: go build made a library archive, not a program")
+
 // check validates the freshly built image at tmp, naming it out in errors.
 func check(tmp, out string) error {
 	f, err := os.Open(tmp)
@@ -77,6 +82,10 @@ func check(tmp, out string) error {
 	fi, err := f.Stat()
 	if err != nil {
 		return err
+	}
+	magic := make([]byte, 8)
+	if _, err := f.ReadAt(magic, 0); err == nil && string(magic) == "!<arch>\n" {
+		return ErrNotMain
 	}
 	_, err = elfimage.Parse(out, f, fi.Size())
 	return err

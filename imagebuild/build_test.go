@@ -104,6 +104,7 @@ func TestBuildErrors(t *testing.T) {
 		{name: "cgo", pkg: "./cgo", summary: []string{"build ./cgo: go build failed", "example.com/m/cgo uses cgo", "CGO_ENABLED=0"}, detail: "build constraints exclude all Go files"},
 		{name: "compile error", pkg: "./broken", summary: []string{"build ./broken: go build failed (exit status 1)"}, detail: "undefined: undefinedThing"},
 		{name: "missing package", pkg: "./nope", summary: []string{"build ./nope: go build failed"}, detail: "nope"},
+		{name: "library", pkg: "./lib", summary: []string{"build ./lib:", "not a main package"}, kind: ErrNotMain},
 		{name: "pie", pkg: "./hello", flags: []string{"-buildmode=pie"}, summary: []string{"build ./hello:", "-buildmode=pie"}, kind: elfimage.ErrNotExec},
 	}
 	for _, tt := range tests {
