@@ -126,6 +126,16 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, f *file) {
 	hdr := w.Header()
 	hdr.Set("Etag", rep.etag)
 	hdr.Set("Cache-Control", h.cacheControl)
+	if rng := r.Header.Get("Range"); rng != "" {
+		if fixed := fixRange(rng, rep.size); fixed != rng {
+			r = r.Clone(r.Context())
+			if fixed == "" {
+				r.Header.Del("Range")
+			} else {
+				r.Header.Set("Range", fixed)
+			}
+		}
+	}
 	http.ServeContent(&contentWriter{ResponseWriter: w, size: rep.size}, r, f.name, f.modTime, content)
 }
 
@@ -172,6 +182,39 @@ func (h *Handler) open(rep *rep) (readSeekCloser, error) {
 		return nil, err
 	}
 	return &memReader{data: data}, nil
+}
+
+// fixRange returns the Range header to hand http.ServeContent in place of
+// rng, which it would answer against RFC 9110 (golang/go#81508, #81262):
+//   - a unit other than bytes must be ignored (section 14.2), and units are
+//     case-insensitive ("Bytes=0-9"), where ServeContent answers 416: ""
+//     (no Range) or the unit in lower case;
+//   - a suffix of no bytes ("-0") selects nothing (section 14.1.1), where
+//     ServeContent answers 206 with the invalid "bytes SIZE-(SIZE-1)/SIZE":
+//     left out, and when nothing else is left, "bytes=SIZE-", which
+//     ServeContent answers, after the preconditions, with 416 and
+//     Content-Range: bytes */SIZE.
+//
+// A header without "=" is left for ServeContent to reject.
+func fixRange(rng string, size int64) string {
+	unit, set, ok := strings.Cut(rng, "=")
+	if !ok {
+		return rng
+	}
+	if !strings.EqualFold(strings.TrimSpace(unit), "bytes") {
+		return ""
+	}
+	var specs []string
+	for _, spec := range strings.Split(set, ",") {
+		if n, ok := strings.CutPrefix(strings.TrimSpace(spec), "-"); ok && n != "" && strings.Trim(n, "0") == "" {
+			continue
+		}
+		specs = append(specs, spec)
+	}
+	if len(specs) == 0 {
+		return "bytes=" + strconv.FormatInt(size, 10) + "-"
+	}
+	return "bytes=" + strings.Join(specs, ",")
 }
 
 func (h *Handler) serveNotFound(w http.ResponseWriter, r *http.Request) {
