@@ -122,16 +122,52 @@ func listenAll(bind string, servers []*server, logger *slog.Logger) error {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 		s.ln = ln
-		s.srv = &http.Server{
-			Handler:           s.handler,
-			TLSConfig:         s.tls,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		}
+		s.srv = newHTTPServer(s.handler, s.tls, logger)
 		logger.Info("listening", "proto", s.name, "addr", ln.Addr().String())
 	}
 	return nil
+}
+
+// limits bound what a client can hold of the image: its time, a
+// goroutine and buffers of its connection, and memory. net/http has no
+// limits but on the header's size, 1 MiB, and nginx's defaults are of the
+// same order as these.
+var limits = struct {
+	readHeader, read, write, idle time.Duration
+	maxHeaderBytes                int
+}{
+	// A request's header must come within readHeader, and all of it,
+	// body included, within read: a body that stalls, or never comes
+	// after "Expect: 100-continue", would otherwise keep its connection
+	// for ever (the site takes no bodies, but net/http reads up to 256
+	// KiB of one to keep the connection). On HTTP/1 it also cancels the
+	// context of a request still answered after read; nothing here
+	// watches it.
+	readHeader: 10 * time.Second,
+	read:       30 * time.Second,
+	// A response must be written within write: a client that stops
+	// reading would otherwise block its handler for ever. The largest
+	// file of the site, 100 KiB, needs 2 KB/s.
+	write: time.Minute,
+	idle:  2 * time.Minute,
+	// A request's header may be 64 KiB (nginx: 32 KiB), not net/http's
+	// 1 MiB, with which 300 clients sending headers that never end
+	// exhaust a 256 MiB VM.
+	maxHeaderBytes: 64 << 10,
+}
+
+// newHTTPServer returns the server of one listener.
+func newHTTPServer(h http.Handler, tc *tls.Config, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		TLSConfig:         tc,
+		ReadHeaderTimeout: limits.readHeader,
+		ReadTimeout:       limits.read,
+		WriteTimeout:      limits.write,
+		IdleTimeout:       limits.idle,
+		MaxHeaderBytes:    limits.maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // serve runs the servers until ctx is done, then shuts them down: the
