@@ -9,9 +9,10 @@ import (
 	"github.com/morgana-os/morgana/netdev"
 )
 
-// copyFrameMax is the largest frame copied out of its read buffer, on links
-// whose frames are much larger: the buffer is kept for the next read.
-const copyFrameMax = 2048
+// largeLink is the frame size above which a link's received frames are
+// copied out of their read buffer when they fill less than half of it:
+// the buffer is kept for the next read.
+const largeLink = 4096
 
 // readLoop moves frames from the device into the stack until the device is
 // closed. The device reads each frame straight into a buffer from gVisor's
@@ -71,10 +72,13 @@ func (e *linkEndpoint) readLoop() {
 				if v = e.vnetFrame(frames[i][:sizes[i]]); v == nil {
 					continue
 				}
-			} else if sizes[i] <= copyFrameMax && e.frameLen > 2*copyFrameMax {
-				// A small frame on a link of large ones (an ACK where 64
-				// KiB frames may come): a 64 KiB buffer would stay with
-				// it as long as TCP queues it.
+			} else if e.frameLen > largeLink && sizes[i] <= e.frameLen/2 {
+				// A frame that fills less than half of a large link's
+				// buffer (an ACK, a request, where 64 KiB frames may
+				// come): the buffer would stay with it as long as TCP
+				// queues it, 16 times the memory TCP counts for a 4 KiB
+				// segment, and a peer that fills a receive window with
+				// such segments would exhaust the image's memory.
 				v = buffer.NewViewWithData(frames[i][:sizes[i]])
 			} else {
 				v = views[i]

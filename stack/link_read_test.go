@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"runtime"
@@ -10,17 +11,26 @@ import (
 	"github.com/morgana-os/morgana/netdev/netdevtest"
 )
 
-// TestSmallFramesOnLargeLink sends thousands of small TCP segments over a
-// link whose frames may be 64 KiB (user-mode networking's MTU) to a reader
-// that does not read yet: the queued segments must cost about their size,
-// not a 64 KiB receive buffer each.
+// TestSmallFramesOnLargeLink sends many TCP segments much smaller than a
+// link's frames, which may be 64 KiB (user-mode networking's MTU), to a
+// reader that does not read yet: the queued segments must cost about
+// their size, not a 64 KiB receive buffer each.
 func TestSmallFramesOnLargeLink(t *testing.T) {
-	const (
-		mtu       = 65520
-		segments  = 2000
-		size      = 100
-		maxGrowth = 16 << 20 // ~2 MiB measured; a 64 KiB buffer a segment: ~100 MiB
-	)
+	for _, tc := range []struct {
+		segments, size int
+		maxGrowth      int64
+	}{
+		{2000, 100, 16 << 20}, // ~2 MiB measured; a 64 KiB buffer a segment: ~100 MiB
+		{100, 8000, 3 << 20},  // ~0.6 MiB measured; a 64 KiB buffer a segment: ~5 MiB
+	} {
+		t.Run(fmt.Sprintf("%dx%d", tc.segments, tc.size), func(t *testing.T) {
+			testSmallFramesOnLargeLink(t, tc.segments, tc.size, tc.maxGrowth)
+		})
+	}
+}
+
+func testSmallFramesOnLargeLink(t *testing.T, segments, size int, maxGrowth int64) {
+	const mtu = 65520
 	devA, devB := netdevtest.Pipe(macA, macB, mtu)
 	a := newStack(t, Config{NICs: []NICConfig{{Device: devA, IPv4: ip4A}}})
 	b := newStack(t, Config{NICs: []NICConfig{{Device: devB, IPv4: ip4B}}})

@@ -25,12 +25,20 @@ import (
 )
 
 // TCP buffer sizes: the least a socket may set, what it starts with, and
-// the most; receive-buffer moderation (auto-tuning, as Linux's
-// tcp_moderate_rcvbuf) grows a receive buffer up to the most.
+// the most. Receive-buffer moderation (auto-tuning, as Linux's
+// tcp_moderate_rcvbuf) grows a receive buffer up to the most only while
+// the application reads as fast as data comes; gVisor grows a send buffer
+// with the congestion window, whether or not the peer reads. So the send
+// buffer's most is smaller: a client that stops reading holds at most
+// that much of the image's memory in its connection's send buffer (with
+// 4 MiB, 80 such clients exhausted a 256 MiB VM), and on a VM's link 1
+// MiB keeps up with the wire (bench/net).
 const (
-	tcpBufferMin     = 4 << 10
-	tcpBufferDefault = 1 << 20
-	tcpBufferMax     = 4 << 20
+	tcpBufferMin         = 4 << 10
+	tcpBufferDefault     = 1 << 20
+	tcpReceiveBufferMax  = 4 << 20
+	tcpSendBufferDefault = 256 << 10
+	tcpSendBufferMax     = 1 << 20
 )
 
 const (
@@ -144,8 +152,8 @@ func (s *Stack) tuneTCP() error {
 	delay := tcpip.TCPDelayEnabled(false) // no Nagle by default, as Go's net
 	opts := []tcpip.SettableTransportProtocolOption{
 		&sack, &moderate, &delay,
-		&tcpip.TCPReceiveBufferSizeRangeOption{Min: tcpBufferMin, Default: tcpBufferDefault, Max: tcpBufferMax},
-		&tcpip.TCPSendBufferSizeRangeOption{Min: tcpBufferMin, Default: tcpBufferDefault, Max: tcpBufferMax},
+		&tcpip.TCPReceiveBufferSizeRangeOption{Min: tcpBufferMin, Default: tcpBufferDefault, Max: tcpReceiveBufferMax},
+		&tcpip.TCPSendBufferSizeRangeOption{Min: tcpBufferMin, Default: tcpSendBufferDefault, Max: tcpSendBufferMax},
 	}
 	for _, o := range opts {
 		if err := s.gv.SetTransportProtocolOption(tcp.ProtocolNumber, o); err != nil {
