@@ -35,8 +35,8 @@ func Build(set *zone.Set) (*Table, error) {
 
 	for _, z := range set.Zones() {
 		for _, n := range z.Nodes() {
-			if set.Find(n.Key) != z {
-				continue // occluded by a zone below, served too
+			if set.Find(n.Key) != z || z.Lookup(n.Key) != n {
+				continue // occluded by a zone below, served too; or an NSEC3 name
 			}
 			e, err := b.entry(z, n)
 			if err != nil {

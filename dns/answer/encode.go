@@ -111,6 +111,21 @@ func (e *encoder) rdata(rr dns.RR) error {
 		return e.rdName(rr.Target)
 	case *dns.PTR:
 		return e.rdName(rr.Ptr)
+	case *dns.MB:
+		return e.rdName(rr.Mb)
+	case *dns.MG:
+		return e.rdName(rr.Mg)
+	case *dns.MR:
+		return e.rdName(rr.Mr)
+	case *dns.MD:
+		return e.rdName(rr.Md)
+	case *dns.MF:
+		return e.rdName(rr.Mf)
+	case *dns.MINFO:
+		if err := e.rdName(rr.Rmail); err != nil {
+			return err
+		}
+		return e.rdName(rr.Email)
 	case *dns.MX:
 		e.buf = append(e.buf, byte(rr.Preference>>8), byte(rr.Preference))
 		return e.rdName(rr.Mx)

@@ -216,3 +216,54 @@ func BenchmarkRespond(b *testing.B) {
 		tab.Respond(dst, msgs[i%len(msgs)], &q, UDP)
 	}
 }
+
+// TestRespondCompression checks which rdata names are compressed: those of
+// the types of RFC 1035, as NSD; never those of later types (RFC 3597 §4).
+func TestRespondCompression(t *testing.T) {
+	const text = `$ORIGIN example.com.
+$TTL 3600
+@     SOA   ns1 hostmaster 1 7200 3600 1209600 300
+      NS    ns1
+ns1   A     192.0.2.53
+a     MB    mail
+a     MG    mail
+a     MR    mail
+a     MINFO hostmaster mail
+a     MX    10 mail
+a     KX    10 mail
+a     RT    10 mail
+`
+	z, err := zone.Read(strings.NewReader(text), "compression")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := zone.NewSet(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := Build(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		qtype uint16
+		rdlen uint16
+	}{
+		{dns.TypeMB, 7}, // "mail" and a pointer
+		{dns.TypeMG, 7},
+		{dns.TypeMR, 7},
+		{dns.TypeMINFO, 20},
+		{dns.TypeMX, 9},
+		{dns.TypeKX, 20}, // uncompressed: 2 + 18
+		{dns.TypeRT, 20},
+	}
+	for _, tt := range tests {
+		m, _ := respond(t, tab, pack(t, "a.example.com.", tt.qtype, 0, false), UDP)
+		if m == nil || len(m.Answer) != 1 {
+			t.Fatalf("%s: %v", dns.TypeToString[tt.qtype], m)
+		}
+		if got := m.Answer[0].Header().Rdlength; got != tt.rdlen {
+			t.Errorf("%s: rdata of %d bytes, want %d", dns.TypeToString[tt.qtype], got, tt.rdlen)
+		}
+	}
+}

@@ -8,8 +8,10 @@ import (
 
 // add places set in section unless it is there already (in which case it
 // moves to section if that comes first), and adds the addresses its
-// records name to the additional section. It reports whether the set was
-// placed or moved.
+// records name to the additional section, for the types whose RFCs ask for
+// it, as NSD: NS, MX, SRV, KX (RFC 2230), RT (RFC 1183 §3.3, with X25
+// and ISDN) and MB (RFC 1035 §3.3.3). It reports whether the set was placed
+// or moved.
 func (st *state) add(section Section, owner string, set *zone.RRset) bool {
 	added := st.place(section, owner, set)
 	switch set.Type {
@@ -24,6 +26,18 @@ func (st *state) add(section Section, owner string, set *zone.RRset) bool {
 	case dns.TypeSRV:
 		for _, rr := range set.RRs {
 			st.additional(rr.(*dns.SRV).Target, false)
+		}
+	case dns.TypeKX:
+		for _, rr := range set.RRs {
+			st.additional(rr.(*dns.KX).Exchanger, false)
+		}
+	case dns.TypeRT:
+		for _, rr := range set.RRs {
+			st.additional(rr.(*dns.RT).Host, false, dns.TypeX25, dns.TypeISDN)
+		}
+	case dns.TypeMB:
+		for _, rr := range set.RRs {
+			st.additional(rr.(*dns.MB).Mb, false)
 		}
 	}
 	return added
@@ -45,9 +59,10 @@ func (st *state) place(section Section, owner string, set *zone.RRset) bool {
 }
 
 // additional adds the A and AAAA RRsets of name, from the current zone, to
-// the additional section; glue (names at or below a cut) only if
-// allowGlue. A name matched by a wildcard gets the wildcard's addresses.
-func (st *state) additional(name string, allowGlue bool) {
+// the additional section, then its RRsets of the other types; glue (names
+// at or below a cut) only if allowGlue. A name matched by a wildcard gets
+// the wildcard's sets.
+func (st *state) additional(name string, allowGlue bool, other ...uint16) {
 	key, err := zone.Key(name)
 	z := st.zone
 	if err != nil || !z.Contains(key) {
@@ -69,5 +84,10 @@ func (st *state) additional(name string, allowGlue bool) {
 	}
 	if set := n.RRset(dns.TypeAAAA); set != nil {
 		st.place(AdditionalAAAA, owner, set)
+	}
+	for _, t := range other {
+		if set := n.RRset(t); set != nil {
+			st.place(AdditionalOther, owner, set)
+		}
 	}
 }

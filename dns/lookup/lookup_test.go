@@ -31,6 +31,11 @@ sub      NS    ns.sub
 ns.sub   A     192.0.2.131
 child    NS    ns1
 dn       DNAME example.org.
+kx       KX    10 mail
+rt       RT    10 relay
+relay    A     192.0.2.26
+         X25   311061700956
+mb       MB    mail
 `
 
 const childZone = `$ORIGIN child.example.com.
@@ -91,6 +96,9 @@ func TestLookup(t *testing.T) {
 		{"b.c.example.com.", dns.TypeA, "NOERROR aa | 1 example.com. SOA", Negative}, // empty non-terminal
 		{"x.b.c.example.com.", dns.TypeA, "NXDOMAIN aa | 1 example.com. SOA", Negative},
 		{"example.com.", dns.TypeMX, "NOERROR aa | 0 example.com. MX | 2 example.com. NS | 3 mail.example.com. A | 3 ns1.example.com. A", Specific},
+		{"kx.example.com.", dns.TypeKX, "NOERROR aa | 0 kx.example.com. KX | 2 example.com. NS | 3 mail.example.com. A | 3 ns1.example.com. A", Specific},
+		{"rt.example.com.", dns.TypeRT, "NOERROR aa | 0 rt.example.com. RT | 2 example.com. NS | 3 relay.example.com. A | 3 ns1.example.com. A | 5 relay.example.com. X25", Specific},
+		{"mb.example.com.", dns.TypeMB, "NOERROR aa | 0 mb.example.com. MB | 2 example.com. NS | 3 mail.example.com. A | 3 ns1.example.com. A", Specific},
 		{"example.com.", dns.TypeANY, "NOERROR aa | 0 example.com. SOA", Specific},
 		{"www.example.com.", dns.TypeANY, "NOERROR aa | 0 www.example.com. A", Specific},
 		{"alias.example.com.", dns.TypeA, "NOERROR aa | 0 alias.example.com. CNAME | 0 www.example.com. A | 2 example.com. NS | 3 ns1.example.com. A", Specific},

@@ -7,8 +7,8 @@
 // Where the RFCs leave a choice, it makes NSD's, because NSD is what the
 // differential tests hold the server to: the zone's NS RRset in the
 // authority section of positive answers and the addresses of name servers,
-// mail exchangers and SRV targets in the additional section (NSD without
-// minimal-responses); negative answers with the SOA at the TTL of RFC 2308
+// mail and key exchangers and SRV targets in the additional section (NSD
+// without minimal-responses); negative answers with the SOA at the TTL of RFC 2308
 // §5 (the lesser of its TTL and MINIMUM); CNAME chains followed into any
 // zone served; one RRset for QTYPE ANY (RFC 8482 §4.1, A, AAAA, SOA, MX or
 // PTR preferred); DS answered from the parent side of a cut.

@@ -119,7 +119,9 @@ func (b *builder) check(soaLine int) error {
 	if z.Apex.RRset(dns.TypeNS) == nil {
 		return errorf(b.file, soaLine, "no NS records at the apex %s", z.Origin)
 	}
+	parents := map[*Node]bool{}
 	for _, n := range z.order {
+		parents[n.Parent] = true
 		if len(n.Sets) == 0 {
 			continue
 		}
@@ -127,7 +129,28 @@ func (b *builder) check(soaLine int) error {
 			return errorf(b.file, b.lines[n], "%s is below the DNAME at %s (RFC 6672 §2.3)", n.Name, d.Name)
 		}
 	}
+	// A name with only NSEC3 records and nothing below does not exist for
+	// queries (RFC 5155 §7.2.8): it stays in order, for transfers.
+	for _, n := range z.order {
+		if !parents[n] && onlyNSEC3(n) {
+			delete(z.nodes, n.Key)
+		}
+	}
 	return nil
+}
+
+// onlyNSEC3 reports whether n holds NSEC3 records and nothing else but
+// signatures (NSD's domain_has_only_NSEC3).
+func onlyNSEC3(n *Node) bool {
+	if n.RRset(dns.TypeNSEC3) == nil {
+		return false
+	}
+	for _, s := range n.Sets {
+		if s.Type != dns.TypeNSEC3 && s.Type != dns.TypeRRSIG {
+			return false
+		}
+	}
+	return true
 }
 
 // conflictsWithCNAME reports whether an RRset of type t may not be added to

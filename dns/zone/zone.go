@@ -55,7 +55,9 @@ type RRset struct {
 func (z *Zone) Lookup(key string) *Node { return z.nodes[key] }
 
 // Nodes returns every node, in the order the names appear in the file
-// (an empty non-terminal just before the first name below it).
+// (an empty non-terminal just before the first name below it), including
+// the names of NSEC3 records, which Lookup and ClosestEncloser do not find
+// (RFC 5155 §7.2.8: they do not exist, but are transferred).
 func (z *Zone) Nodes() []*Node { return z.order }
 
 // Contains reports whether the name with key is at or below the apex.

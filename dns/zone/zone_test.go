@@ -74,6 +74,48 @@ func TestReadTree(t *testing.T) {
 	}
 }
 
+// TestReadNSEC3 checks that the names of NSEC3 records do not exist for
+// queries (RFC 5155 §7.2.8) unless they hold other data or names below,
+// and that they are still among the nodes, for transfers.
+func TestReadNSEC3(t *testing.T) {
+	const nsec3 = " NSEC3 1 0 0 - 35JTMRQEFFGOH561OJGVUN7V8EPBQV8B A RRSIG\n"
+	const sig = " RRSIG NSEC3 13 3 60 20271124041742 20261124041742 9512 example.com. Y93nL6o1aOcRCiwgbjU0ZtenYRdWOdohPco2OSaioqZcfViamiUHqET8vXzuaZP0F3VYDvBxqFxEJx0bG5Lvag==\n"
+	text := "$ORIGIN example.com.\n$TTL 60\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\n" +
+		"0madr2c2o78cqsoquiejtbeh6gfgb0ff" + nsec3 + "0madr2c2o78cqsoquiejtbeh6gfgb0ff" + sig +
+		"bare" + nsec3 +
+		"data" + nsec3 + "data A 192.0.2.2\n" +
+		"parent" + nsec3 + "x.parent A 192.0.2.3\n"
+	z, err := Read(strings.NewReader(text), "nsec3.zone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		exist bool
+	}{
+		{"0madr2c2o78cqsoquiejtbeh6gfgb0ff.example.com.", false}, // NSEC3 and its RRSIG
+		{"bare.example.com.", false},
+		{"data.example.com.", true},   // an A too
+		{"parent.example.com.", true}, // a name below
+		{"x.parent.example.com.", true},
+	}
+	inNodes := map[string]bool{}
+	for _, n := range z.Nodes() {
+		inNodes[n.Name] = true
+	}
+	for _, tt := range tests {
+		if got := z.Lookup(MustKey(tt.name)) != nil; got != tt.exist {
+			t.Errorf("%s: exists = %v, want %v", tt.name, got, tt.exist)
+		}
+		if ce, exact := z.ClosestEncloser(MustKey(tt.name)); exact != tt.exist || !tt.exist && ce != z.Apex {
+			t.Errorf("%s: ClosestEncloser = %s, %v", tt.name, ce.Name, exact)
+		}
+		if !inNodes[tt.name] {
+			t.Errorf("%s: not among the nodes", tt.name)
+		}
+	}
+}
+
 func TestReadErrors(t *testing.T) {
 	const head = "$ORIGIN example.com.\n$TTL 60\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\n" // lines 1-4
 	tests := []struct {

@@ -5,7 +5,8 @@
 // what an authoritative server must get right: several zones (one the child
 // of another), a delegation with glue, wildcards, CNAME chains inside and out
 // of the zones, a TXT record too large for 512 bytes, an RRset too large for
-// 1232, CAA, SRV, a reverse zone with PTRs, mixed-case names.
+// 1232, CAA, SRV, KX and RT (their additional sections), the name of an NSEC3
+// record (which does not exist), a reverse zone with PTRs, mixed-case names.
 //
 // The reference servers are started by the tests themselves, on loopback
 // at unprivileged ports, each from a configuration in its own temporary
