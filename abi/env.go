@@ -4,7 +4,8 @@ package abi
 // DevicesEnv: facts an image cannot find out on its own in a VM, where it
 // has no file system to stat its executable in and its clock starts with
 // the runtime, not with the monitor. Images may ignore them; -e KEY=VALUE
-// overrides them.
+// overrides them. (In hvt and spt morgana run also sets Go's own
+// GOMEMLIMIT, below --mem: see docs/devices.md.)
 const (
 	// ImageSizeEnv is the size of the image file, in bytes (decimal).
 	ImageSizeEnv = "MORGANA_IMAGE_SIZE"

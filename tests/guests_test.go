@@ -336,6 +336,11 @@ func checkHello(t *testing.T, m mode, s runSpec, r result) {
 		t.Errorf("morgana run set %v; want %s=%s, %s=%d and %s during the run", fromMonitor,
 			abi.ModeEnv, m.name, abi.ImageSizeEnv, size, abi.BootNSEnv)
 	}
+	// Where --mem is a hard limit, the garbage collector is told of it.
+	limit, ok := fromMonitor["GOMEMLIMIT"]
+	if n, err := strconv.ParseUint(limit, 10, 64); m.name == "unix" && ok || m.name != "unix" && (err != nil || n == 0) {
+		t.Errorf("%s: GOMEMLIMIT %q (set: %v)", m.name, limit, ok)
+	}
 }
 
 // checkBulk checks the pattern that `hello --bulk=N` writes (see tests/guests/hello).

@@ -199,10 +199,30 @@ func guestEnv(o runOptions, devs []abi.Device) []string {
 	if !o.bootStart.IsZero() {
 		set(abi.BootNSEnv, strconv.FormatInt(o.bootStart.UnixNano(), 10))
 	}
+	if o.mode != "unix" {
+		if limit := memLimit(uint64(o.mem), uint64(max(o.imageSize, 0))); limit > 0 {
+			set("GOMEMLIMIT", strconv.FormatUint(limit, 10))
+		}
+	}
 	if len(devs) > 0 {
 		env = append(env, abi.DevicesEnv+"="+abi.FormatDevices(devs))
 	}
 	return env
+}
+
+// memLimit is the GOMEMLIMIT of an image of imageSize bytes in hvt and spt,
+// where --mem (mem) is a hard limit that Go's garbage collector does not
+// know of: with a soft limit below it, the collector works harder as the
+// heap nears it, instead of letting the heap grow to twice what is live
+// and the guest be killed with half of it garbage. What the limit does not
+// count keeps an eighth of mem and the image's size: the image's code and
+// data, page tables, the devices' rings. Zero means no limit fits.
+func memLimit(mem, imageSize uint64) uint64 {
+	reserve := mem/8 + imageSize
+	if reserve >= mem {
+		return 0
+	}
+	return mem - reserve
 }
 
 // runProcess runs the image as a host process: spt or unix mode. The

@@ -33,7 +33,7 @@ func main() {
 	env, fromMonitor := []string{}, map[string]string{}
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
-		if k == abi.ModeEnv || k == abi.ImageSizeEnv || k == abi.BootNSEnv {
+		if k == abi.ModeEnv || k == abi.ImageSizeEnv || k == abi.BootNSEnv || k == "GOMEMLIMIT" {
 			fromMonitor[k] = v
 			continue
 		}
