@@ -22,6 +22,7 @@
 package ackdelay
 
 import (
+	"sync/atomic"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip/header"
@@ -58,7 +59,7 @@ type Filter struct {
 	timer    *time.Timer // flushes the held ACKs; armed while any are held
 	armed    bool
 
-	delayed, replaced uint64 // ACKs held; of those, ACKs that a later segment carried
+	delayed, replaced atomic.Uint64 // ACKs held; of those, ACKs that a later segment carried
 }
 
 // New returns a filter for a link of the given MTU (its IP packets' size).
@@ -171,7 +172,7 @@ func (f *Filter) Pass(frame []byte, off int) bool {
 			}
 			h.ack = s.ack
 			h.frame = append(h.frame[:0], frame...)
-			f.delayed++
+			f.delayed.Add(1)
 			if !f.armed {
 				f.armed = true
 				f.timer.Reset(Delay)
@@ -181,7 +182,7 @@ func (f *Filter) Pass(frame []byte, off int) bool {
 	}
 	if h != nil && s.flags.Contains(header.TCPFlagAck) {
 		f.drop(s.key, h) // this segment carries a newer acknowledgement
-		f.replaced++
+		f.replaced.Add(1)
 	}
 	switch {
 	case s.flags.Intersects(header.TCPFlagFin | header.TCPFlagRst):
@@ -230,5 +231,7 @@ func (f *Filter) Take(frames [][]byte) [][]byte {
 func (f *Filter) Stop() { f.timer.Stop() }
 
 // Stats returns how many ACKs the filter held, and how many of those a
-// later segment carried.
-func (f *Filter) Stats() (held, carried uint64) { return f.delayed, f.replaced }
+// later segment carried. Unlike the other methods it may be called at any
+// time, without the link's lock (whose holder may wait for a full
+// descriptor).
+func (f *Filter) Stats() (held, carried uint64) { return f.delayed.Load(), f.replaced.Load() }

@@ -162,14 +162,14 @@ func TestFilter(t *testing.T) {
 			f := New(1500, func() {})
 			defer f.Stop()
 			for i, st := range tc.steps {
-				replaced := f.replaced
+				replaced := f.replaced.Load()
 				if got := f.Pass(tcpFrame(st.seg), 0); got != st.send {
 					t.Fatalf("step %d: sent at once %v, want %v", i, got, st.send)
 				}
 				if len(f.held) != st.held {
 					t.Fatalf("step %d: %d ACKs held, want %d", i, len(f.held), st.held)
 				}
-				if got := f.replaced > replaced; got != st.replace {
+				if got := f.replaced.Load() > replaced; got != st.replace {
 					t.Fatalf("step %d: carried a held ACK %v, want %v", i, got, st.replace)
 				}
 			}

@@ -163,15 +163,22 @@ type Stats struct {
 	// DroppedOut counts frames for the guest that were dropped: the queue
 	// was full because the guest was not reading.
 	DroppedOut uint64
+	// ACKsHeld counts the gateway's pure ACKs held back for a later
+	// segment to carry (package ackdelay); ACKsCarried, those a later
+	// segment did carry, which the guest never had to receive.
+	ACKsHeld, ACKsCarried uint64
 }
 
 // Stats returns the link's counters so far.
 func (n *Network) Stats() Stats {
+	held, carried := n.link.acks.Stats()
 	return Stats{
-		FramesIn:   n.link.framesIn.Load(),
-		FramesOut:  n.link.framesOut.Load(),
-		DroppedIn:  n.link.droppedIn.Load(),
-		DroppedOut: n.link.droppedOut.Load(),
+		FramesIn:    n.link.framesIn.Load(),
+		FramesOut:   n.link.framesOut.Load(),
+		DroppedIn:   n.link.droppedIn.Load(),
+		DroppedOut:  n.link.droppedOut.Load(),
+		ACKsHeld:    held,
+		ACKsCarried: carried,
 	}
 }
 
@@ -197,7 +204,12 @@ func (n *Network) Close() error {
 		if n.stack != nil {
 			n.stack.Destroy()
 		}
-		n.log.Debug("usernet: closed")
+		if n.link != nil {
+			st := n.Stats()
+			n.log.Info("usernet: closed", "frames_in", st.FramesIn, "frames_out", st.FramesOut,
+				"dropped_in", st.DroppedIn, "dropped_out", st.DroppedOut,
+				"acks_held", st.ACKsHeld, "acks_carried", st.ACKsCarried)
+		}
 	})
 	return nil
 }

@@ -95,6 +95,9 @@ func TestTCPForwardDelayedACKs(t *testing.T) {
 	if got := pure.Load() - before; got > requests/2 {
 		t.Errorf("the guest received %d pure ACKs for %d requests", got, requests)
 	}
+	if st := n.Stats(); st.ACKsCarried < requests/2 || st.ACKsCarried > st.ACKsHeld {
+		t.Errorf("Stats: %d ACKs held, %d carried by a later segment, for %d requests", st.ACKsHeld, st.ACKsCarried, requests)
+	}
 }
 
 // randomStream is n bytes of a seeded pseudo-random stream.
