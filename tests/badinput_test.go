@@ -98,6 +98,12 @@ var badInputCases = []badInputCase{
 		},
 	},
 	{
+		name: "env-empty-key", hints: []string{"KEY=VALUE"},
+		spec: func(t *testing.T) runSpec {
+			return runSpec{image: buildGuest(t, "hello"), monitorFlags: []string{"-e", "=x"}}
+		},
+	},
+	{
 		name: "no-image", hints: []string{"image", "usage"},
 		spec: func(t *testing.T) runSpec { return runSpec{} },
 	},

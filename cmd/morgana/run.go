@@ -71,7 +71,7 @@ func runCmd(args []string) int {
 		return fail(fmt.Errorf("--mode %s: want hvt, spt or unix", o.mode))
 	}
 	for _, kv := range o.env {
-		if !strings.Contains(kv, "=") {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
 			return fail(fmt.Errorf("-e %q: want KEY=VALUE", kv))
 		}
 	}
