@@ -20,8 +20,8 @@ func TestSmallFramesOnLargeLink(t *testing.T) {
 		segments, size int
 		maxGrowth      int64
 	}{
-		{2000, 100, 16 << 20},   // ~2 MiB measured; a 64 KiB buffer a segment: ~100 MiB
-		{48, 8000, 3 << 21 / 2}, // ~0.3 MiB measured; a 64 KiB buffer a segment: ~2.4 MiB
+		{2000, 100, 16 << 20}, // ~2 MiB measured; a 64 KiB buffer a segment: ~100 MiB
+		{32, 8000, 5 << 18},   // ~0.3 MiB measured; a 64 KiB buffer a segment: ~2.2 MiB
 	} {
 		t.Run(fmt.Sprintf("%dx%d", tc.segments, tc.size), func(t *testing.T) {
 			testSmallFramesOnLargeLink(t, tc.segments, tc.size, tc.maxGrowth)
