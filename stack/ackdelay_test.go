@@ -4,29 +4,11 @@ import (
 	"io"
 	"net"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/morgana-os/morgana/ackdelay"
-	"github.com/morgana-os/morgana/netdev"
 	"github.com/morgana-os/morgana/netdev/netdevtest"
 )
-
-// ackCounter counts the pure ACKs a device writes.
-type ackCounter struct {
-	netdev.Device
-	pure atomic.Int64
-}
-
-func (d *ackCounter) Write(frames [][]byte) (int, error) {
-	for _, f := range frames {
-		if ackdelay.PureACK(f) {
-			d.pure.Add(1)
-		}
-	}
-	return d.Device.Write(frames)
-}
 
 // TestDelayedACKsOnStack: a server that answers each request sends its
 // answers with the ACKs on them, not a pure ACK before each (gVisor's
@@ -34,9 +16,9 @@ func (d *ackCounter) Write(frames [][]byte) (int, error) {
 // once, still goes through.
 func TestDelayedACKsOnStack(t *testing.T) {
 	devA, devB := netdevtest.Pipe(macA, macB, 1500)
-	server := &ackCounter{Device: devB}
+	server := &frameRecorder{}
 	a := newStack(t, Config{NICs: []NICConfig{{Device: devA, IPv4: ip4A}}})
-	b := newStack(t, Config{NICs: []NICConfig{{Device: server, IPv4: ip4B}}})
+	b := newStack(t, Config{NICs: []NICConfig{{Device: &recordingDevice{devB, server}, IPv4: ip4B}}})
 	waitAddr(t, a, ip4A.Addr())
 	waitAddr(t, b, ip4B.Addr())
 	l, err := b.Listen(ctxTimeout(t, time.Second), "tcp", ":0")
@@ -77,7 +59,7 @@ func TestDelayedACKsOnStack(t *testing.T) {
 	c.SetDeadline(time.Now().Add(60 * time.Second))
 	const requests = 200
 	req, resp := make([]byte, 100), make([]byte, 1000)
-	pure0 := server.pure.Load()
+	pure0 := server.pureACKs.Load()
 	for range requests {
 		if _, err := c.Write(req); err != nil {
 			t.Fatal(err)
@@ -88,7 +70,7 @@ func TestDelayedACKsOnStack(t *testing.T) {
 	}
 	// Some may miss: an answer later than the delay (a loaded machine, the
 	// race detector). Without the delay there is one per request.
-	if pure := server.pure.Load() - pure0; pure > requests/2 {
+	if pure := server.pureACKs.Load() - pure0; pure > requests/2 {
 		t.Errorf("%d pure ACKs for %d requests answered", pure, requests)
 	}
 
@@ -106,7 +88,7 @@ func TestDelayedACKsOnStack(t *testing.T) {
 	if err != nil || string(done) != "done" {
 		t.Fatalf("upload: %q, %v", done, err)
 	}
-	if server.pure.Load() < 100 {
-		t.Errorf("%d pure ACKs in all: the upload was not acknowledged as it came", server.pure.Load())
+	if server.pureACKs.Load() < 100 {
+		t.Errorf("%d pure ACKs in all: the upload was not acknowledged as it came", server.pureACKs.Load())
 	}
 }

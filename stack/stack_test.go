@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/morgana-os/morgana/ackdelay"
 	"github.com/morgana-os/morgana/netdev"
 	"github.com/morgana-os/morgana/netdev/netdevtest"
 )
@@ -61,8 +62,9 @@ func pairOver(t testing.TB, vnet bool) (a, b *Stack, frames *frameRecorder) {
 	return newStack(t, Config{NICs: []NICConfig{ca}}), newStack(t, Config{NICs: []NICConfig{cb}}), frames
 }
 
-// frameRecorder keeps the size of the largest frame written.
-type frameRecorder struct{ max atomic.Int64 }
+// frameRecorder keeps the size of the largest frame written, and counts
+// the pure TCP ACKs among them.
+type frameRecorder struct{ max, pureACKs atomic.Int64 }
 
 func (r *frameRecorder) record(n int) {
 	for old := r.max.Load(); int64(n) > old && !r.max.CompareAndSwap(old, int64(n)); old = r.max.Load() {
@@ -78,6 +80,9 @@ type recordingDevice struct {
 func (d *recordingDevice) Write(frames [][]byte) (int, error) {
 	for _, f := range frames {
 		d.r.record(len(f))
+		if ackdelay.PureACK(f) {
+			d.r.pureACKs.Add(1)
+		}
 	}
 	return d.Device.Write(frames)
 }
