@@ -1,13 +1,16 @@
 package stack
 
 import (
+	"bytes"
 	"io"
 	"net"
+	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
-	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/waiter"
 )
 
 // Keep-alive defaults: Go's net enables keep-alives on every TCP
@@ -18,39 +21,126 @@ const (
 	keepAliveCount    = 9
 )
 
-// gonetTCPConn names gonet's connection so that TCPConn can embed it
-// without exporting it.
-type gonetTCPConn = gonet.TCPConn
-
-// TCPConn is a TCP connection of a Stack. It is gonet's net.Conn with the
-// standard library's errors and the socket options of *net.TCPConn that
-// servers and clients set.
+// TCPConn is a TCP connection of a Stack: a net.Conn with the standard
+// library's errors and the socket options of *net.TCPConn that servers and
+// clients set.
+//
+// It talks to gVisor's endpoint itself rather than through gonet's
+// adapter, whose deadlines cost a timer per SetDeadline and whose blocked
+// operations a channel each; here setting a deadline stores a time, and a
+// blocked Read or Write reuses the connection's timer and notification
+// channel (see deadline.go). Reads are serialised, as are writes, as in
+// package net, so that a Write is never interleaved with another.
 type TCPConn struct {
-	*gonetTCPConn
 	sk     *socket
 	closed atomic.Bool
+
+	readMu  sync.Mutex // serialises reads; guards the fields below it
+	rd      deadline
+	rblock  blocker
+	rentry  waiter.Entry
+	rnotify chan struct{} // rentry's; made at the first blocked read
+
+	writeMu sync.Mutex // serialises writes; guards the fields below it
+	wd      deadline
+	wblock  blocker
+	wentry  waiter.Entry
+	wnotify chan struct{}
 }
 
 func newTCPConn(sk *socket) *TCPConn {
-	c := &TCPConn{gonetTCPConn: gonet.NewTCPConn(sk.wq, sk.ep), sk: sk}
+	c := &TCPConn{sk: sk}
 	c.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true})
 	return c
 }
 
+// Read reads what the connection has received, blocking until there is
+// something, the peer closes (io.EOF) or the read deadline passes.
 func (c *TCPConn) Read(b []byte) (int, error) {
-	n, err := c.gonetTCPConn.Read(b)
-	if err != nil && (err != io.EOF || c.closed.Load()) {
-		err = c.fix(err, "read")
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	if c.closed.Load() {
+		return 0, c.opError("read", net.ErrClosed)
 	}
-	return n, err
+	if len(b) == 0 {
+		return 0, nil
+	}
+	registered := false
+	for {
+		if c.rd.passed() {
+			return 0, c.opError("read", os.ErrDeadlineExceeded)
+		}
+		w := tcpip.SliceWriter(b)
+		res, terr := c.sk.ep.Read(&w, tcpip.ReadOptions{})
+		switch terr.(type) {
+		case nil:
+			c.sk.ep.ModerateRecvBuf(res.Count)
+			return res.Count, nil
+		case *tcpip.ErrWouldBlock:
+		case *tcpip.ErrClosedForReceive:
+			if c.closed.Load() {
+				return 0, c.opError("read", net.ErrClosed)
+			}
+			return 0, io.EOF
+		default:
+			return 0, c.fail("read", terr)
+		}
+		if !registered {
+			if c.rnotify == nil {
+				c.rentry, c.rnotify = waiter.NewChannelEntry(waiter.ReadableEvents)
+			}
+			c.sk.wq.EventRegister(&c.rentry)
+			defer c.sk.wq.EventUnregister(&c.rentry)
+			registered = true
+			continue // what arrived before the registration raised no event
+		}
+		if c.rblock.wait(&c.rd, c.rnotify, nil) {
+			return 0, c.opError("read", os.ErrDeadlineExceeded)
+		}
+	}
 }
 
+// Write writes all of b, blocking while the send buffer is full, unless
+// the write deadline passes first.
 func (c *TCPConn) Write(b []byte) (int, error) {
-	n, err := c.gonetTCPConn.Write(b)
-	if err != nil {
-		err = c.fix(err, "write")
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if c.closed.Load() {
+		return 0, c.opError("write", net.ErrClosed)
 	}
-	return n, err
+	var (
+		r          bytes.Reader
+		n          int
+		registered bool
+	)
+	for n < len(b) {
+		if c.wd.passed() {
+			return n, c.opError("write", os.ErrDeadlineExceeded)
+		}
+		r.Reset(b[n:])
+		m, terr := c.sk.ep.Write(&r, tcpip.WriteOptions{})
+		n += int(m)
+		switch terr.(type) {
+		case nil:
+			continue // a short write: the rest goes in the next round
+		case *tcpip.ErrWouldBlock:
+		default:
+			return n, c.fail("write", terr)
+		}
+		if !registered {
+			if c.wnotify == nil {
+				c.wentry, c.wnotify = waiter.NewChannelEntry(waiter.WritableEvents)
+			}
+			c.sk.wq.EventRegister(&c.wentry)
+			defer c.sk.wq.EventUnregister(&c.wentry)
+			registered = true
+			continue
+		}
+		if c.wblock.wait(&c.wd, c.wnotify, nil) {
+			return n, c.opError("write", os.ErrDeadlineExceeded)
+		}
+	}
+	return n, nil
 }
 
 // Close closes the connection; a second Close returns net.ErrClosed.
@@ -58,17 +148,77 @@ func (c *TCPConn) Close() error {
 	if c.closed.Swap(true) {
 		return c.opError("close", net.ErrClosed)
 	}
-	return c.gonetTCPConn.Close()
+	c.sk.ep.Close()
+	return nil
+}
+
+// LocalAddr is the connection's local address.
+func (c *TCPConn) LocalAddr() net.Addr {
+	fa, terr := c.sk.ep.GetLocalAddress()
+	if terr != nil {
+		return nil
+	}
+	return tcpAddr(addrFromTCPIP(fa.Addr), fa.Port)
+}
+
+// RemoteAddr is the peer's address.
+func (c *TCPConn) RemoteAddr() net.Addr {
+	fa, terr := c.sk.ep.GetRemoteAddress()
+	if terr != nil {
+		return nil
+	}
+	return tcpAddr(addrFromTCPIP(fa.Addr), fa.Port)
+}
+
+// SetDeadline sets the read and write deadlines; the zero time means none.
+// Operations blocked at the time see the new deadline.
+func (c *TCPConn) SetDeadline(t time.Time) error {
+	if c.closed.Load() {
+		return c.opError("set", net.ErrClosed)
+	}
+	c.rd.set(t)
+	c.wd.set(t)
+	return nil
+}
+
+// SetReadDeadline sets the read deadline.
+func (c *TCPConn) SetReadDeadline(t time.Time) error {
+	if c.closed.Load() {
+		return c.opError("set", net.ErrClosed)
+	}
+	c.rd.set(t)
+	return nil
+}
+
+// SetWriteDeadline sets the write deadline.
+func (c *TCPConn) SetWriteDeadline(t time.Time) error {
+	if c.closed.Load() {
+		return c.opError("set", net.ErrClosed)
+	}
+	c.wd.set(t)
+	return nil
 }
 
 // CloseRead shuts down the reading side of the connection.
 func (c *TCPConn) CloseRead() error {
-	return c.fix(c.gonetTCPConn.CloseRead(), "shutdown")
+	if c.closed.Load() {
+		return c.opError("shutdown", net.ErrClosed)
+	}
+	if terr := c.sk.ep.Shutdown(tcpip.ShutdownRead); terr != nil {
+		return c.fail("shutdown", terr)
+	}
+	return nil
 }
 
 // CloseWrite shuts down the writing side: the peer reads EOF.
 func (c *TCPConn) CloseWrite() error {
-	return c.fix(c.gonetTCPConn.CloseWrite(), "shutdown")
+	if c.closed.Load() {
+		return c.opError("shutdown", net.ErrClosed)
+	}
+	if terr := c.sk.ep.Shutdown(tcpip.ShutdownWrite); terr != nil {
+		return c.fail("shutdown", terr)
+	}
+	return nil
 }
 
 // SetKeepAlive turns keep-alive probes on or off.
@@ -135,14 +285,12 @@ func (c *TCPConn) SetLinger(sec int) error {
 	return nil
 }
 
-func (c *TCPConn) fix(err error, syscallName string) error {
-	if err == nil {
-		return nil
-	}
+// fail turns an endpoint's error into the one package net returns.
+func (c *TCPConn) fail(syscallName string, terr tcpip.Error) error {
 	if c.closed.Load() {
 		return c.opError(syscallName, net.ErrClosed)
 	}
-	return fixOpError(err, syscallName)
+	return c.opError(syscallName, sysErr(syscallName, terr))
 }
 
 func (c *TCPConn) opError(op string, err error) error {

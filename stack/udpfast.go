@@ -151,7 +151,6 @@ func (fp *fastPath) register(sk *socket) *fastSock {
 	} else {
 		s.q.limit = 64 << 10
 	}
-	s.rd.init()
 	s.slowReady.Store(true) // a datagram may have come through gVisor already
 	s.entry = waiter.NewFunctionEntry(waiter.ReadableEvents|waiter.EventErr|waiter.EventHUp, func(waiter.EventMask) {
 		s.slowReady.Store(true)
@@ -310,7 +309,7 @@ func (e *linkEndpoint) takeUDP(frame []byte, now int64) bool {
 // are gonet's, for UDPConn.fix to turn into the standard library's.
 func (s *fastSock) read(c *UDPConn, b []byte) (int, netip.AddrPort, error) {
 	for {
-		if s.rd.expired() {
+		if s.rd.passed() {
 			return 0, netip.AddrPort{}, &net.OpError{Op: "read", Net: "udp", Source: c.LocalAddr(), Err: os.ErrDeadlineExceeded}
 		}
 		select {
@@ -332,11 +331,8 @@ func (s *fastSock) read(c *UDPConn, b []byte) (int, netip.AddrPort, error) {
 		if n, from, err, ok := s.readSlow(c, b); ok {
 			return n, from, err
 		}
-		select {
-		case <-s.wake:
-		case <-s.rd.channel():
-		case <-s.done:
-		}
+		var b blocker // readers may be many: a timer each, when there is a deadline
+		b.wait(&s.rd, s.wake, s.done)
 	}
 }
 
@@ -641,45 +637,3 @@ var monoBase = time.Now()
 // monoNow is the monotonic clock in nanoseconds.
 func monoNow() int64 { return int64(time.Since(monoBase)) }
 
-// deadline is a read deadline as gonet keeps one: a channel closed when it
-// passes, replaced when it is set again.
-type deadline struct {
-	mu    sync.Mutex
-	timer *time.Timer
-	ch    atomic.Pointer[chan struct{}]
-}
-
-func (d *deadline) init() {
-	ch := make(chan struct{})
-	d.ch.Store(&ch)
-}
-
-func (d *deadline) channel() <-chan struct{} { return *d.ch.Load() }
-
-func (d *deadline) expired() bool {
-	select {
-	case <-d.channel():
-		return true
-	default:
-		return false
-	}
-}
-
-func (d *deadline) set(t time.Time) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.timer != nil {
-		d.timer.Stop()
-		d.timer = nil
-	}
-	ch := make(chan struct{})
-	d.ch.Store(&ch)
-	if t.IsZero() {
-		return
-	}
-	if wait := time.Until(t); wait > 0 {
-		d.timer = time.AfterFunc(wait, func() { close(ch) })
-		return
-	}
-	close(ch)
-}

@@ -1,0 +1,91 @@
+package stack
+
+import (
+	"sync"
+	"time"
+)
+
+// deadline is one direction's deadline of a connection.
+//
+// Setting it only stores the time: net/http sets four deadlines per
+// request (header, body, write, idle), and gonet's way, a new timer per
+// call, cost about 5% of a small request's CPU. A timer runs only while an
+// operation is blocked, and the blocked operation arms it itself (see
+// blocker), so a deadline that changes while nothing waits costs no timer
+// at all.
+type deadline struct {
+	mu      sync.Mutex
+	at      time.Time     // zero: none
+	changed chan struct{} // closed when at changes; made by a waiter, nil otherwise
+}
+
+// set changes the deadline and wakes whatever waits under the old one.
+func (d *deadline) set(t time.Time) {
+	d.mu.Lock()
+	d.at = t
+	if d.changed != nil {
+		close(d.changed)
+		d.changed = nil
+	}
+	d.mu.Unlock()
+}
+
+// passed reports whether the deadline is set and not in the future.
+func (d *deadline) passed() bool {
+	d.mu.Lock()
+	at := d.at
+	d.mu.Unlock()
+	return !at.IsZero() && !time.Now().Before(at)
+}
+
+// watch returns the deadline and a channel that is closed when it
+// changes.
+func (d *deadline) watch() (time.Time, <-chan struct{}) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.changed == nil {
+		d.changed = make(chan struct{})
+	}
+	return d.at, d.changed
+}
+
+// blocker blocks an operation until the endpoint signals, or the deadline
+// passes or changes. A TCP connection keeps one for its reads and one for
+// its writes, which are serialised, so that a blocked operation reuses a
+// timer rather than allocating one.
+type blocker struct {
+	timer *time.Timer
+}
+
+// wait blocks until notify fires or done is closed (nil: never), or the
+// deadline changes or passes; it reports whether the deadline passed. The
+// caller retries its operation after a wake-up, which may be spurious.
+func (w *blocker) wait(d *deadline, notify, done <-chan struct{}) (timedOut bool) {
+	at, changed := d.watch()
+	if at.IsZero() {
+		select {
+		case <-notify:
+		case <-changed:
+		case <-done:
+		}
+		return false
+	}
+	left := time.Until(at)
+	if left <= 0 {
+		return true
+	}
+	if w.timer == nil {
+		w.timer = time.NewTimer(left)
+	} else {
+		w.timer.Reset(left)
+	}
+	defer w.timer.Stop()
+	select {
+	case <-notify:
+	case <-changed:
+	case <-done:
+	case <-w.timer.C:
+		return d.passed() // it may have moved since
+	}
+	return false
+}
