@@ -83,6 +83,7 @@ type Logger struct {
 	buf    []byte      // the lines not yet written; scratch space when unbuffered
 	timer  *time.Timer // writes buf when it fires; nil when unbuffered
 	closed bool        // by Close: lines are written as they come
+	stamps stampCache  // the time of the last line, formatted
 }
 
 // New returns a logger writing lines of the given format to w, one Write
@@ -122,7 +123,7 @@ func (l *Logger) Wrap(next http.Handler) http.Handler {
 func (l *Logger) log(r *http.Request, rec *recorder, start time.Time) {
 	l.mu.Lock()
 	n := len(l.buf)
-	l.buf = appendLine(l.buf, l.format, r, rec.status(), rec.bytes, start)
+	l.buf = appendLine(l.buf, l.format, r, rec.status(), rec.bytes, start, &l.stamps)
 	var err error
 	switch {
 	case l.size == 0 || l.closed:
@@ -210,8 +211,9 @@ func (l *Logger) report(err error) {
 	log.Error("access log: write failed, lines dropped; later failures are not reported", "err", err)
 }
 
-// appendLine formats one line, with its newline.
-func appendLine(b []byte, format Format, r *http.Request, status int, n int64, t time.Time) []byte {
+// appendLine formats one line, with its newline; stamps holds the time
+// stamp of the previous line, which the next one likely shares.
+func appendLine(b []byte, format Format, r *http.Request, status int, n int64, t time.Time, stamps *stampCache) []byte {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -226,7 +228,7 @@ func appendLine(b []byte, format Format, r *http.Request, status int, n int64, t
 	}
 	b = appendField(b, user)
 	b = append(b, " ["...)
-	b = t.AppendFormat(b, "02/Jan/2006:15:04:05 -0700")
+	b = stamps.append(b, t)
 	b = append(b, "] \""...)
 	b = appendEscaped(b, r.Method)
 	b = append(b, ' ')
@@ -249,6 +251,29 @@ func appendLine(b []byte, format Format, r *http.Request, status int, n int64, t
 		b = append(b, '"')
 	}
 	return append(b, '\n')
+}
+
+// stampLayout is the time stamp's, Apache's %t without the brackets.
+const stampLayout = "02/Jan/2006:15:04:05 -0700"
+
+// stampCache keeps the last time stamp formatted: a busy server logs many
+// lines a second, and formatting the time was over a quarter of a line's cost.
+// The stamp depends only on the second and the zone offset.
+type stampCache struct {
+	sec    int64
+	offset int
+	stamp  []byte // empty until the first time
+}
+
+// append appends t formatted with stampLayout.
+func (c *stampCache) append(b []byte, t time.Time) []byte {
+	sec := t.Unix()
+	_, offset := t.Zone()
+	if len(c.stamp) == 0 || sec != c.sec || offset != c.offset {
+		c.stamp = t.AppendFormat(c.stamp[:0], stampLayout)
+		c.sec, c.offset = sec, offset
+	}
+	return append(b, c.stamp...)
 }
 
 // appendField appends s, or "-" when it is empty, escaped.

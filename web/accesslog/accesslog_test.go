@@ -87,6 +87,52 @@ func TestLines(t *testing.T) {
 	}
 }
 
+// TestStamps: the cached time stamp is the one formatting would give, for
+// times in one second, across seconds and across zones, in the order a
+// logger meets them.
+func TestStamps(t *testing.T) {
+	const layout = "02/Jan/2006:15:04:05 -0700" // Apache's %t
+	berlin := time.FixedZone("CET", 3600)
+	other := time.FixedZone("XYZ", 3600) // same offset, another name
+	base := time.Date(2026, 11, 23, 13, 55, 36, 999_999_999, time.UTC)
+	times := []time.Time{
+		base,
+		base.Add(-500 * time.Millisecond),    // the same second
+		base.Add(time.Nanosecond),            // the next second
+		base.Add(time.Nanosecond).In(berlin), // the same instant in another zone
+		base.Add(time.Second).In(berlin),
+		base.Add(time.Second).In(other),
+		base.Add(time.Second), // back to UTC in the same second
+		when,                  // -0700, a second and zone of its own
+		time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), // a new year
+		time.Date(2027, 1, 1, 0, 0, 0, 0, time.FixedZone("", -7*3600)),
+		time.Unix(0, 0).UTC(),
+		time.Unix(-1, 500).UTC(), // before 1970, where Unix rounds down
+		time.Unix(-1, 0).UTC(),
+	}
+	var c stampCache
+	for _, tm := range times {
+		want := string(tm.AppendFormat([]byte("x"), layout))
+		if got := string(c.append([]byte("x"), tm)); got != want {
+			t.Errorf("%v: cached %q, want %q", tm, got, want)
+		}
+	}
+
+	// The logger's own cache, between lines.
+	var out bytes.Buffer
+	l := New(&out, Common)
+	h := l.Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for _, tm := range times {
+		out.Reset()
+		l.now = func() time.Time { return tm }
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+		if want := "[" + tm.Format(layout) + "]"; !strings.Contains(out.String(), want) {
+			t.Errorf("%v: line %q lacks %s", tm, out.String(), want)
+		}
+	}
+}
+
 // lockedWriter fails the test if two Writes overlap.
 type lockedWriter struct {
 	t    *testing.T
@@ -459,4 +505,18 @@ func TestAllocs(t *testing.T) {
 		}
 	}
 	t.Logf("%v allocations per request", unbuffered)
+}
+
+// BenchmarkLog measures a line of the website's log: Combined, buffered,
+// with the clock's own time.
+func BenchmarkLog(b *testing.B) {
+	l := NewWithOptions(io.Discard, Combined, Options{BufferSize: DefaultBufferSize, FlushInterval: time.Hour})
+	defer l.Close()
+	r := httptest.NewRequest("GET", "/docs/design.html", nil)
+	r.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0")
+	rec := &recorder{code: http.StatusOK, bytes: 1 << 10}
+	b.ReportAllocs()
+	for b.Loop() {
+		l.log(r, rec, time.Now())
+	}
 }

@@ -11,7 +11,9 @@
 // variants (NAME.br, NAME.gz, written beside NAME at build time). A request
 // is then a map lookup, a choice of representation and http.ServeContent,
 // which implements If-None-Match, If-Modified-Since, If-Range and Range
-// exactly as net/http's own file server does.
+// exactly as net/http's own file server does. The request of nearly every
+// client, for a whole file kept in memory and without conditions, is
+// answered directly with the header ServeContent would write, precomputed.
 //
 // Compression is never done at run time: a variant is served only when it
 // exists in the tree and is smaller than the file. Each representation has

@@ -37,9 +37,12 @@ type acceptEncoding struct {
 // parseAcceptEncoding parses the header's field values. An element with a
 // malformed quality value is dropped, as if the client had not named it.
 func parseAcceptEncoding(values []string) acceptEncoding {
-	ae := acceptEncoding{present: len(values) > 0, q: map[string]float64{}}
+	if len(values) == 0 {
+		return acceptEncoding{} // the common request of tools: nothing to allocate
+	}
+	ae := acceptEncoding{present: true, q: map[string]float64{}}
 	for _, v := range values {
-		for _, elem := range strings.Split(v, ",") {
+		for elem := range strings.SplitSeq(v, ",") {
 			coding, params, _ := strings.Cut(elem, ";")
 			coding = strings.ToLower(strings.TrimSpace(coding))
 			if coding == "" {
@@ -66,7 +69,7 @@ func parseAcceptEncoding(values []string) acceptEncoding {
 // there is none.
 func parseQ(params string) (float64, bool) {
 	q := 1.0
-	for _, p := range strings.Split(params, ";") {
+	for p := range strings.SplitSeq(params, ";") {
 		name, value, _ := strings.Cut(strings.TrimSpace(p), "=")
 		if !strings.EqualFold(strings.TrimSpace(name), "q") {
 			continue

@@ -38,6 +38,7 @@ type Handler struct {
 	notFound     *file
 	cacheControl string
 	log          *slog.Logger
+	noFastPath   bool // serve everything through ServeContent, for tests
 }
 
 // New reads fsys once and returns a handler serving its files. fsys must
@@ -98,7 +99,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // lookup finds the file for a request path, or the relative URL to
 // redirect to.
 func (h *Handler) lookup(urlPath string) (f *file, redirect string) {
-	name := strings.TrimPrefix(path.Clean("/"+urlPath), "/")
+	// The slash is added only where it is missing: Clean allocates for a
+	// path it changes, as "//x" would be.
+	if !strings.HasPrefix(urlPath, "/") {
+		urlPath = "/" + urlPath
+	}
+	name := strings.TrimPrefix(path.Clean(urlPath), "/")
 	if name == "" {
 		return h.files["index.html"], ""
 	}
@@ -115,7 +121,13 @@ func (h *Handler) lookup(urlPath string) (f *file, redirect string) {
 }
 
 func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, f *file) {
-	rep := h.negotiate(w, r, f)
+	hdr := w.Header()
+	vals := make(headerValues, 0, maxHeaders)
+	rep := h.negotiate(hdr, &vals, r, f)
+	if rep.data != nil && !h.noFastPath && whole(r) {
+		h.serveWhole(w, r, hdr, &vals, f, rep)
+		return
+	}
 	content, err := h.open(rep)
 	if err != nil {
 		h.log.Error("static: open", "file", rep.path, "err", err)
@@ -123,9 +135,8 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, f *file) {
 		return
 	}
 	defer content.Close()
-	hdr := w.Header()
-	hdr.Set("Etag", rep.etag)
-	hdr.Set("Cache-Control", h.cacheControl)
+	vals.set(hdr, "Etag", rep.etag)
+	vals.set(hdr, "Cache-Control", h.cacheControl)
 	if rng := r.Header.Get("Range"); rng != "" {
 		if fixed := fixRange(rng, rep.size); fixed != rng {
 			r = r.Clone(r.Context())
@@ -136,25 +147,102 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, f *file) {
 			}
 		}
 	}
-	http.ServeContent(&contentWriter{ResponseWriter: w, size: rep.size}, r, f.name, f.modTime, content)
+	http.ServeContent(&contentWriter{ResponseWriter: w, length: rep.length}, r, f.name, f.modTime, content)
+}
+
+// whole reports whether r asks for all of a representation, without
+// conditions: the request of nearly every client, and of every load
+// generator, to which http.ServeContent has nothing to decide.
+func whole(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	for _, k := range conditional {
+		if _, ok := r.Header[k]; ok {
+			return false
+		}
+	}
+	return true
+}
+
+// conditional are the request header fields ServeContent acts on, as
+// net/http's server stores them (canonical).
+var conditional = [...]string{"Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range"}
+
+// serveWhole writes what http.ServeContent would, header field for header
+// field, to a request for which whole holds, of a representation kept in
+// memory, without parsing and formatting per request what load did once.
+// The differential test in handler_test.go keeps the two in step.
+func (h *Handler) serveWhole(w http.ResponseWriter, r *http.Request, hdr http.Header, vals *headerValues, f *file, rep *rep) {
+	vals.set(hdr, "Etag", rep.etag)
+	vals.set(hdr, "Cache-Control", h.cacheControl)
+	if f.lastMod != "" {
+		vals.set(hdr, "Last-Modified", f.lastMod)
+	}
+	vals.set(hdr, "Accept-Ranges", "bytes")
+	// ServeContent sets Content-Length when there is no Content-Encoding,
+	// contentWriter when there is and it is missing.
+	if first(hdr, "Content-Encoding") == "" || first(hdr, "Content-Length") == "" {
+		vals.set(hdr, "Content-Length", rep.length)
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(rep.data)
+	}
 }
 
 // negotiate chooses the representation of f for r and sets the headers that
 // describe it.
-func (h *Handler) negotiate(w http.ResponseWriter, r *http.Request, f *file) *rep {
-	hdr := w.Header()
+func (h *Handler) negotiate(hdr http.Header, vals *headerValues, r *http.Request, f *file) *rep {
 	coding := codingIdentity
 	if f.variants() {
-		hdr.Add("Vary", "Accept-Encoding")
-		coding = parseAcceptEncoding(r.Header.Values("Accept-Encoding")).choose(func(c string) bool { return f.rep(c) != nil })
+		vals.add(hdr, "Vary", "Accept-Encoding")
+		coding = parseAcceptEncoding(r.Header["Accept-Encoding"]).choose(func(c string) bool { return f.rep(c) != nil })
 	}
 	rep := f.rep(coding)
-	hdr.Set("Content-Type", f.ctype)
-	hdr.Set("X-Content-Type-Options", "nosniff")
+	vals.set(hdr, "Content-Type", f.ctype)
+	vals.set(hdr, "X-Content-Type-Options", "nosniff")
 	if coding != codingIdentity {
-		hdr.Set("Content-Encoding", coding)
+		vals.set(hdr, "Content-Encoding", coding)
 	}
 	return rep
+}
+
+// maxHeaders is the most header fields a response of the handler sets:
+// Vary, Content-Type, X-Content-Type-Options, Content-Encoding, Etag,
+// Cache-Control, Last-Modified, Accept-Ranges and Content-Length.
+const maxHeaders = 9
+
+// headerValues hands out the values of a response's header fields from
+// one array: one allocation rather than one per field. Keys are given
+// canonical, so that, unlike http.Header's Set and Add, nothing
+// canonicalises them per request. Each field gets a slice with no room
+// beyond its value, so that an Add by other code copies it rather than
+// writing over the next field's value.
+type headerValues []string
+
+// set is http.Header.Set for a canonical key.
+func (vs *headerValues) set(hdr http.Header, key, value string) {
+	*vs = append(*vs, value)
+	n := len(*vs)
+	hdr[key] = (*vs)[n-1 : n : n]
+}
+
+// add is http.Header.Add for a canonical key.
+func (vs *headerValues) add(hdr http.Header, key, value string) {
+	if old := hdr[key]; len(old) > 0 {
+		hdr[key] = append(old, value)
+		return
+	}
+	vs.set(hdr, key, value)
+}
+
+// first is http.Header.Get for a canonical key.
+func first(hdr http.Header, key string) string {
+	if v := hdr[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // readSeekCloser is what ServeContent needs of an open file.
@@ -222,7 +310,9 @@ func (h *Handler) serveNotFound(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "404 page not found", http.StatusNotFound)
 		return
 	}
-	rep := h.negotiate(w, r, h.notFound)
+	hdr := w.Header()
+	vals := make(headerValues, 0, maxHeaders)
+	rep := h.negotiate(hdr, &vals, r, h.notFound)
 	content, err := h.open(rep)
 	if err != nil {
 		h.log.Error("static: open", "file", rep.path, "err", err)
@@ -230,8 +320,8 @@ func (h *Handler) serveNotFound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer content.Close()
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("Content-Length", strconv.FormatInt(rep.size, 10))
+	vals.set(hdr, "Cache-Control", "no-cache")
+	vals.set(hdr, "Content-Length", rep.length)
 	w.WriteHeader(http.StatusNotFound)
 	if r.Method != http.MethodHead {
 		io.Copy(w, content)

@@ -3,10 +3,15 @@ package static
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -264,6 +269,231 @@ func TestOverHTTP(t *testing.T) {
 		}
 		if method == "GET" && !bytes.Equal(body, fsys["style.css.gz"].Data) {
 			t.Errorf("GET: body differs from the variant")
+		}
+	}
+}
+
+// discardWriter is a ResponseWriter that costs next to nothing, so that a
+// benchmark measures the handler. Its header is cleared per request, as a
+// server makes a new one.
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) WriteHeader(int)             {}
+
+// BenchmarkServeFile measures the handler alone on a 1 KB page with
+// precompressed variants, as wrk asks for it (no Accept-Encoding) and as a
+// browser does.
+func BenchmarkServeFile(b *testing.B) {
+	page := bytes.Repeat([]byte("x"), 1<<10)
+	h := newHandler(b, fstest.MapFS{"1k.html": {Data: page}, "1k.html.gz": {Data: gz(b, string(page))}, "404.html": {}})
+	tests := []struct {
+		name   string
+		method string
+		hdr    []string
+	}{
+		{"GET", "GET", nil},
+		{"GET gzip", "GET", []string{"Accept-Encoding", "gzip, deflate, br, zstd"}},
+		{"HEAD", "HEAD", nil},
+	}
+	for _, tt := range tests {
+		b.Run(tt.name, func(b *testing.B) {
+			r := httptest.NewRequest(tt.method, "/1k.html", nil)
+			for i := 0; i+1 < len(tt.hdr); i += 2 {
+				r.Header.Add(tt.hdr[i], tt.hdr[i+1])
+			}
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				h.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+// TestFastPath compares, request by request, what serveWhole writes with
+// what ServeContent writes for the same request: status, every header
+// field and the body.
+func TestFastPath(t *testing.T) {
+	handlers := []struct {
+		name string
+		opts Options
+	}{
+		{"defaults", Options{NotFound: "404.html", ModTime: modTime}},
+		{"cache control", Options{ModTime: modTime, CacheControl: "public, max-age=60"}},
+		{"epoch", Options{ModTime: time.Unix(0, 0)}}, // no Last-Modified
+		{"zone", Options{ModTime: time.Date(2026, 11, 23, 10, 0, 0, 500, time.FixedZone("", 5*3600))}},
+	}
+	targets := []string{"/", "/index.html", "/docs/", "/about", "/style.css", "/big.bin", "/noext", "/archive.gz", "/empty.txt"}
+	encodings := []string{"", "gzip", "br", "identity", "gzip, deflate, br, zstd", "br;q=0.5, gzip",
+		"gzip;q=0, br;q=0", "*", "identity;q=0", "x-gzip", "zstd"}
+	// Fields a middleware set before the handler: some the handler
+	// replaces, some it adds to, some it leaves.
+	presets := []http.Header{
+		nil,
+		{"Vary": {"Origin"}, "X-Frame-Options": {"DENY"}},
+		{"Etag": {`"old"`}, "Cache-Control": {"private"}, "Content-Type": {"text/plain"}, "Last-Modified": {"x"}, "Accept-Ranges": {"none"}},
+		{"Content-Encoding": {"gzip"}},                          // kept on an identity response
+		{"Content-Encoding": {"gzip"}, "Content-Length": {"5"}}, // with it, so is Content-Length
+		{"Content-Encoding": {""}, "Content-Length": {"5"}},     // an empty one is none
+		{"Content-Length": {"5"}},
+	}
+	for _, hc := range handlers {
+		fsys := tree(t)
+		fsys["empty.txt"] = &fstest.MapFile{}
+		hc.opts.Logger = slog.New(slog.DiscardHandler)
+		fast, err := New(fsys, hc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, f := range fast.files {
+			for _, rep := range f.reps {
+				if rep.data == nil {
+					t.Fatalf("%s (%s) is not kept in memory, and would not take the fast path", name, rep.coding)
+				}
+			}
+		}
+		slow, _ := New(fsys, hc.opts)
+		slow.noFastPath = true
+		for _, target := range targets {
+			for _, method := range []string{"GET", "HEAD"} {
+				for _, ae := range encodings {
+					for i, preset := range presets {
+						name := fmt.Sprintf("%s/%s %s/%q/preset %d", hc.name, method, target, ae, i)
+						req := func() *http.Request {
+							r := httptest.NewRequest(method, target, nil)
+							if ae != "" {
+								r.Header.Set("Accept-Encoding", ae)
+							}
+							return r
+						}
+						if !whole(req()) {
+							t.Fatalf("%s: not a request for the fast path", name)
+						}
+						want, got := httptest.NewRecorder(), httptest.NewRecorder()
+						maps.Copy(want.Header(), preset.Clone())
+						maps.Copy(got.Header(), preset.Clone())
+						slow.ServeHTTP(want, req())
+						fast.ServeHTTP(got, req())
+						compareResponses(t, name, got.Result(), want.Result())
+					}
+				}
+			}
+		}
+	}
+}
+
+// compareResponses reports how got differs from want, ignoring Date.
+func compareResponses(t *testing.T, name string, got, want *http.Response) {
+	t.Helper()
+	if got.StatusCode != want.StatusCode {
+		t.Errorf("%s: status %d, want %d", name, got.StatusCode, want.StatusCode)
+	}
+	for k, w := range want.Header {
+		if g, ok := got.Header[k]; k != "Date" && (!ok || !slices.Equal(g, w)) {
+			t.Errorf("%s: %s: %q, want %q", name, k, g, w)
+		}
+	}
+	for k, g := range got.Header {
+		if _, ok := want.Header[k]; !ok {
+			t.Errorf("%s: %s: %q, want none", name, k, g)
+		}
+	}
+	gb, _ := io.ReadAll(got.Body)
+	wb, _ := io.ReadAll(want.Body)
+	if !bytes.Equal(gb, wb) {
+		t.Errorf("%s: body %q, want %q", name, gb, wb)
+	}
+}
+
+// TestFastPathOverHTTP compares the fast path with ServeContent through a
+// real server, byte for byte but for the Date field.
+func TestFastPathOverHTTP(t *testing.T) {
+	fast := newHandler(t, tree(t))
+	slow := newHandler(t, tree(t))
+	slow.noFastPath = true
+	fastSrv, slowSrv := httptest.NewServer(fast), httptest.NewServer(slow)
+	defer fastSrv.Close()
+	defer slowSrv.Close()
+	requests := []string{
+		"GET /style.css HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n",
+		"HEAD /style.css HTTP/1.1\r\nHost: a\r\nAccept-Encoding: br\r\nConnection: close\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+		"HEAD /about HTTP/1.0\r\n\r\n",
+	}
+	date := regexp.MustCompile(`\r\nDate: [^\r]*`)
+	raw := func(srv *httptest.Server, req string) string {
+		c, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(c, req); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := io.ReadAll(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return date.ReplaceAllString(string(resp), "")
+	}
+	for _, req := range requests {
+		got, want := raw(fastSrv, req), raw(slowSrv, req)
+		if got != want {
+			t.Errorf("%q:\ngot  %q\nwant %q", req, got, want)
+		}
+		if !strings.Contains(want, "Etag:") {
+			t.Errorf("%q: no file served: %q", req, want)
+		}
+	}
+}
+
+func TestWhole(t *testing.T) {
+	tests := []struct {
+		method string
+		hdr    []string
+		want   bool
+	}{
+		{"GET", nil, true},
+		{"HEAD", nil, true},
+		{"GET", []string{"Accept-Encoding", "gzip", "User-Agent", "wrk", "Cache-Control", "no-cache"}, true},
+		{"POST", nil, false},
+		{"GET", []string{"Range", "bytes=0-1"}, false},
+		{"GET", []string{"Range", ""}, false},
+		{"GET", []string{"If-Match", "*"}, false},
+		{"GET", []string{"If-None-Match", `"x"`}, false},
+		{"GET", []string{"If-Modified-Since", "Mon, 23 Nov 2026 10:00:00 GMT"}, false},
+		{"HEAD", []string{"If-Unmodified-Since", "Mon, 23 Nov 2026 10:00:00 GMT"}, false},
+		{"GET", []string{"If-Range", `"x"`}, false},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest(tt.method, "/", nil)
+		for i := 0; i+1 < len(tt.hdr); i += 2 {
+			r.Header.Add(tt.hdr[i], tt.hdr[i+1])
+		}
+		if got := whole(r); got != tt.want {
+			t.Errorf("%s %q: whole %v, want %v", tt.method, tt.hdr, got, tt.want)
+		}
+	}
+}
+
+// TestHeaderValuesApart: the fields of a response share an array, but
+// adding to one, as a middleware may after the handler, changes no other.
+func TestHeaderValuesApart(t *testing.T) {
+	h := newHandler(t, tree(t))
+	for _, target := range []string{"/style.css", "/", "/nope"} {
+		w := do(h, "GET", target, "Accept-Encoding", "gzip")
+		before := w.Header().Clone()
+		for k := range w.Header() {
+			w.Header().Add(k, "added")
+		}
+		for k, v := range before {
+			if got := w.Header()[k]; !slices.Equal(got, append(v, "added")) {
+				t.Errorf("%s: %s: %q, want %q and added", target, k, got, v)
+			}
 		}
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -15,7 +17,8 @@ type file struct {
 	name    string // slash-separated, without a leading slash: "docs/abi.html"
 	ctype   string
 	modTime time.Time
-	reps    []rep // identity first, then the variants in preference order
+	lastMod string // modTime as Last-Modified has it; "": none is sent
+	reps    []rep  // identity first, then the variants in preference order
 }
 
 // rep is one representation of a file: the file itself or a precompressed
@@ -24,6 +27,7 @@ type rep struct {
 	coding string // "identity", "br", "gzip"
 	path   string // in the fs.FS
 	size   int64
+	length string // size in decimal, for Content-Length
 	etag   string // strong, quoted
 	data   []byte // the content, kept when it is small; nil: open path
 }
@@ -112,11 +116,13 @@ func loadFile(fsys fs.FS, p string, all map[string]bool, defaultModTime time.Tim
 	if mod.IsZero() { // embed.FS has no times
 		mod = defaultModTime
 	}
+	mod = mod.Truncate(time.Second) // HTTP dates have seconds
 	f := &file{
 		name:    p,
 		ctype:   contentType(p, data[:min(len(data), 512)]),
-		modTime: mod.Truncate(time.Second), // HTTP dates have seconds
-		reps:    []rep{{coding: codingIdentity, path: p, size: int64(len(data)), etag: etag(data), data: keep(data)}},
+		modTime: mod,
+		lastMod: lastModified(mod),
+		reps:    []rep{newRep(codingIdentity, p, data)},
 	}
 	var skipped []string
 	for _, coding := range preference {
@@ -132,9 +138,24 @@ func loadFile(fsys fs.FS, p string, all map[string]bool, defaultModTime time.Tim
 			skipped = append(skipped, fmt.Sprintf("%s (%d bytes, not smaller than %s's %d)", p+suffix, len(v), path.Base(p), len(data)))
 			continue
 		}
-		f.reps = append(f.reps, rep{coding: coding, path: p + suffix, size: int64(len(v)), etag: etag(v), data: keep(v)})
+		f.reps = append(f.reps, newRep(coding, p+suffix, v))
 	}
 	return f, skipped, nil
+}
+
+// newRep describes the representation at path p, of the given content.
+func newRep(coding, p string, content []byte) rep {
+	return rep{coding: coding, path: p, size: int64(len(content)), length: strconv.Itoa(len(content)),
+		etag: etag(content), data: keep(content)}
+}
+
+// lastModified is the Last-Modified value http.ServeContent sends for t:
+// none for the zero time and the Unix epoch, which it takes for unknown.
+func lastModified(t time.Time) string {
+	if t.IsZero() || t.Equal(time.Unix(0, 0)) {
+		return ""
+	}
+	return t.UTC().Format(http.TimeFormat)
 }
 
 // etag is a strong entity tag for content: 128 bits of its SHA-256.

@@ -4,14 +4,13 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"sync"
 )
 
 // contentWriter is the ResponseWriter ServeContent writes a file to.
 type contentWriter struct {
 	http.ResponseWriter
-	size int64 // of the representation
+	length string // of the representation, in decimal
 }
 
 // WriteHeader sets Content-Length on a 200 response that lacks one:
@@ -19,8 +18,8 @@ type contentWriter struct {
 // set (it guards against handlers that compress on the fly), and ours are
 // precompressed, of known size.
 func (w *contentWriter) WriteHeader(code int) {
-	if code == http.StatusOK && w.Header().Get("Content-Length") == "" {
-		w.Header().Set("Content-Length", strconv.FormatInt(w.size, 10))
+	if hdr := w.Header(); code == http.StatusOK && first(hdr, "Content-Length") == "" {
+		hdr["Content-Length"] = []string{w.length}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
