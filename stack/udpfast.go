@@ -636,4 +636,3 @@ var monoBase = time.Now()
 
 // monoNow is the monotonic clock in nanoseconds.
 func monoNow() int64 { return int64(time.Since(monoBase)) }
-
