@@ -39,6 +39,7 @@ type Handler struct {
 	cacheControl string
 	log          *slog.Logger
 	noFastPath   bool // serve everything through ServeContent, for tests
+	date         dateCache
 }
 
 // New reads fsys once and returns a handler serving its files. fsys must
@@ -123,6 +124,9 @@ func (h *Handler) lookup(urlPath string) (f *file, redirect string) {
 func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, f *file) {
 	hdr := w.Header()
 	vals := make(headerValues, 0, maxHeaders)
+	if _, ok := hdr["Date"]; !ok {
+		vals.set(hdr, "Date", h.date.value(time.Now()))
+	}
 	rep := h.negotiate(hdr, &vals, r, f)
 	if rep.data != nil && !h.noFastPath && whole(r) {
 		h.serveWhole(w, r, hdr, &vals, f, rep)
@@ -209,9 +213,9 @@ func (h *Handler) negotiate(hdr http.Header, vals *headerValues, r *http.Request
 }
 
 // maxHeaders is the most header fields a response of the handler sets:
-// Vary, Content-Type, X-Content-Type-Options, Content-Encoding, Etag,
+// Date, Vary, Content-Type, X-Content-Type-Options, Content-Encoding, Etag,
 // Cache-Control, Last-Modified, Accept-Ranges and Content-Length.
-const maxHeaders = 9
+const maxHeaders = 10
 
 // headerValues hands out the values of a response's header fields from
 // one array: one allocation rather than one per field. Keys are given
