@@ -34,6 +34,10 @@ const (
 type TCPConn struct {
 	sk     *socket
 	closed atomic.Bool
+	// The addresses, known once connected and fixed from then on: kept,
+	// as package net keeps them, since every error carries them and
+	// net/http ends each request's background read with one.
+	laddr, raddr net.Addr
 
 	readMu  sync.Mutex // serialises reads; guards the fields below it
 	rd      deadline
@@ -49,7 +53,7 @@ type TCPConn struct {
 }
 
 func newTCPConn(sk *socket) *TCPConn {
-	c := &TCPConn{sk: sk}
+	c := &TCPConn{sk: sk, laddr: endpointAddr(sk.ep.GetLocalAddress()), raddr: endpointAddr(sk.ep.GetRemoteAddress())}
 	c.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true})
 	return c
 }
@@ -153,17 +157,14 @@ func (c *TCPConn) Close() error {
 }
 
 // LocalAddr is the connection's local address.
-func (c *TCPConn) LocalAddr() net.Addr {
-	fa, terr := c.sk.ep.GetLocalAddress()
-	if terr != nil {
-		return nil
-	}
-	return tcpAddr(addrFromTCPIP(fa.Addr), fa.Port)
-}
+func (c *TCPConn) LocalAddr() net.Addr { return c.laddr }
 
 // RemoteAddr is the peer's address.
-func (c *TCPConn) RemoteAddr() net.Addr {
-	fa, terr := c.sk.ep.GetRemoteAddress()
+func (c *TCPConn) RemoteAddr() net.Addr { return c.raddr }
+
+// endpointAddr is an endpoint's address as a *net.TCPAddr, or nil (not an
+// untyped nil inside net.Addr) when it has none.
+func endpointAddr(fa tcpip.FullAddress, terr tcpip.Error) net.Addr {
 	if terr != nil {
 		return nil
 	}

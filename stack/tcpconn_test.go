@@ -2,6 +2,7 @@ package stack
 
 import (
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,4 +41,43 @@ func TestTCPConnConformance(t *testing.T) {
 		}
 		return c1, c2, func() { c1.Close(); c2.Close() }, nil
 	})
+}
+
+// TestTCPConnAddrs checks that each end's local address is the other's
+// remote one, after the connection is closed too (package net keeps them).
+func TestTCPConnAddrs(t *testing.T) {
+	a, b := pair(t)
+	l, err := b.Listen(ctxTimeout(t, 5*time.Second), "tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := l.Accept()
+		accepted <- c
+	}()
+	c1, err := a.Dial(ctxTimeout(t, 5*time.Second), "tcp", hostPort(ip4B.Addr(), port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2 := <-accepted
+	if c2 == nil {
+		t.Fatal("accept failed")
+	}
+	c1.Close()
+	c2.Close()
+	for _, tc := range []struct{ name, got, want string }{
+		{"dialer's remote", c1.RemoteAddr().String(), hostPort(ip4B.Addr(), port)},
+		{"dialer's local", c1.LocalAddr().String(), c2.RemoteAddr().String()},
+		{"listener's local", c2.LocalAddr().String(), c1.RemoteAddr().String()},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s address %s, want %s", tc.name, tc.got, tc.want)
+		}
+	}
+	if !strings.HasPrefix(c1.LocalAddr().String(), ip4A.Addr().String()+":") {
+		t.Errorf("dialer's local address %s, want one of %s", c1.LocalAddr(), ip4A.Addr())
+	}
 }
