@@ -62,6 +62,57 @@ func benchmarkTCPThroughput(b *testing.B, vnet bool) {
 	c.Close()
 }
 
+// BenchmarkTCPRequestResponse measures small exchanges on one connection
+// between the two stacks over netdevtest.Pipe: a 100-byte request, a
+// 1 KiB answer, with read and write deadlines set per exchange as
+// net/http sets them. One op is one exchange: the per-request cost of the
+// TCP path that a small web page pays, both ends together, and its
+// allocations.
+func BenchmarkTCPRequestResponse(b *testing.B) {
+	sa, sb, _ := pairOver(b, false)
+	l, err := sb.Listen(ctxTimeout(b, time.Second), "tcp", ":0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	const reqSize, respSize = 100, 1024
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		req, resp := make([]byte, reqSize), make([]byte, respSize)
+		for {
+			c.SetReadDeadline(time.Now().Add(time.Minute))
+			if _, err := io.ReadFull(c, req); err != nil {
+				return
+			}
+			c.SetWriteDeadline(time.Now().Add(time.Minute))
+			if _, err := c.Write(resp); err != nil {
+				return
+			}
+		}
+	}()
+	c, err := sa.Dial(ctxTimeout(b, 5*time.Second), "tcp", hostPort(ip4B.Addr(), l.Addr().(*net.TCPAddr).Port))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	req, resp := make([]byte, reqSize), make([]byte, respSize)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		c.SetDeadline(time.Now().Add(time.Minute))
+		if _, err := c.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, resp); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkUDPEcho measures datagrams echoed by a server socket on one
 // stack to a client on the other over netdevtest.Pipe, IPv4, with the UDP
 // fast path (both stacks) and without (gVisor's netstack all the way): the

@@ -3,6 +3,8 @@ package stack
 import (
 	"sync"
 	"time"
+
+	"gvisor.dev/gvisor/pkg/waiter"
 )
 
 // deadline is one direction's deadline of a connection.
@@ -16,14 +18,15 @@ import (
 type deadline struct {
 	mu      sync.Mutex
 	at      time.Time     // zero: none
-	changed chan struct{} // closed when at changes; made by a waiter, nil otherwise
+	changed chan struct{} // closed when at changes while operations wait
+	waiting int           // operations between watch and unwatch
 }
 
 // set changes the deadline and wakes whatever waits under the old one.
 func (d *deadline) set(t time.Time) {
 	d.mu.Lock()
 	d.at = t
-	if d.changed != nil {
+	if d.waiting > 0 && d.changed != nil { // nil: closed by a change the waiters have yet to see
 		close(d.changed)
 		d.changed = nil
 	}
@@ -41,14 +44,22 @@ func (d *deadline) passed() bool {
 }
 
 // watch returns the deadline and a channel that is closed when it
-// changes.
+// changes, until unwatch: the channel is made again only after a change
+// that closed it.
 func (d *deadline) watch() (time.Time, <-chan struct{}) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.changed == nil {
 		d.changed = make(chan struct{})
 	}
+	d.waiting++
 	return d.at, d.changed
+}
+
+func (d *deadline) unwatch() {
+	d.mu.Lock()
+	d.waiting--
+	d.mu.Unlock()
 }
 
 // blocker blocks an operation until the endpoint signals, or the deadline
@@ -64,6 +75,7 @@ type blocker struct {
 // caller retries its operation after a wake-up, which may be spurious.
 func (w *blocker) wait(d *deadline, notify, done <-chan struct{}) (timedOut bool) {
 	at, changed := d.watch()
+	defer d.unwatch()
 	if at.IsZero() {
 		select {
 		case <-notify:
@@ -91,3 +103,36 @@ func (w *blocker) wait(d *deadline, notify, done <-chan struct{}) (timedOut bool
 	}
 	return false
 }
+
+// side is one direction of a TCP connection: its deadline and what a
+// blocked Read or Write waits with, kept for the connection's life so that
+// blocking allocates nothing. A side's operations are serialised by mu.
+type side struct {
+	mu         sync.Mutex
+	deadline   deadline
+	block      blocker
+	entry      waiter.Entry
+	notify     chan struct{} // entry's; made when the side first blocks
+	registered bool          // entry is in the endpoint's queue
+}
+
+// register asks the endpoint's queue to signal notify on mask's events.
+func (s *side) register(wq *waiter.Queue, mask waiter.EventMask) {
+	if s.notify == nil {
+		s.entry, s.notify = waiter.NewChannelEntry(mask)
+	}
+	wq.EventRegister(&s.entry)
+	s.registered = true
+}
+
+// unregister undoes register, if it was done.
+func (s *side) unregister(wq *waiter.Queue) {
+	if s.registered {
+		wq.EventUnregister(&s.entry)
+		s.registered = false
+	}
+}
+
+// wait blocks until the endpoint signals or the deadline changes or
+// passes; it reports whether it passed.
+func (s *side) wait() bool { return s.block.wait(&s.deadline, s.notify, nil) }

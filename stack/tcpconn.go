@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,17 +38,12 @@ type TCPConn struct {
 	// net/http ends each request's background read with one.
 	laddr, raddr net.Addr
 
-	readMu  sync.Mutex // serialises reads; guards the fields below it
-	rd      deadline
-	rblock  blocker
-	rentry  waiter.Entry
-	rnotify chan struct{} // rentry's; made at the first blocked read
-
-	writeMu sync.Mutex // serialises writes; guards the fields below it
-	wd      deadline
-	wblock  blocker
-	wentry  waiter.Entry
-	wnotify chan struct{}
+	r, w side
+	// What the operations hand the endpoint, kept here (under r.mu and
+	// w.mu) because through the endpoint's interface they would escape:
+	// an allocation per call.
+	rbuf tcpip.SliceWriter
+	wbuf bytes.Reader
 }
 
 func newTCPConn(sk *socket) *TCPConn {
@@ -61,21 +55,22 @@ func newTCPConn(sk *socket) *TCPConn {
 // Read reads what the connection has received, blocking until there is
 // something, the peer closes (io.EOF) or the read deadline passes.
 func (c *TCPConn) Read(b []byte) (int, error) {
-	c.readMu.Lock()
-	defer c.readMu.Unlock()
+	c.r.mu.Lock()
+	defer c.r.mu.Unlock()
 	if c.closed.Load() {
 		return 0, c.opError("read", net.ErrClosed)
 	}
 	if len(b) == 0 {
 		return 0, nil
 	}
-	registered := false
+	defer c.r.unregister(c.sk.wq)
 	for {
-		if c.rd.passed() {
+		if c.r.deadline.passed() {
 			return 0, c.opError("read", os.ErrDeadlineExceeded)
 		}
-		w := tcpip.SliceWriter(b)
-		res, terr := c.sk.ep.Read(&w, tcpip.ReadOptions{})
+		c.rbuf = b
+		res, terr := c.sk.ep.Read(&c.rbuf, tcpip.ReadOptions{})
+		c.rbuf = nil
 		switch terr.(type) {
 		case nil:
 			c.sk.ep.ModerateRecvBuf(res.Count)
@@ -89,16 +84,11 @@ func (c *TCPConn) Read(b []byte) (int, error) {
 		default:
 			return 0, c.fail("read", terr)
 		}
-		if !registered {
-			if c.rnotify == nil {
-				c.rentry, c.rnotify = waiter.NewChannelEntry(waiter.ReadableEvents)
-			}
-			c.sk.wq.EventRegister(&c.rentry)
-			defer c.sk.wq.EventUnregister(&c.rentry)
-			registered = true
+		if !c.r.registered {
+			c.r.register(c.sk.wq, waiter.ReadableEvents)
 			continue // what arrived before the registration raised no event
 		}
-		if c.rblock.wait(&c.rd, c.rnotify, nil) {
+		if c.r.wait() {
 			return 0, c.opError("read", os.ErrDeadlineExceeded)
 		}
 	}
@@ -107,22 +97,20 @@ func (c *TCPConn) Read(b []byte) (int, error) {
 // Write writes all of b, blocking while the send buffer is full, unless
 // the write deadline passes first.
 func (c *TCPConn) Write(b []byte) (int, error) {
-	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
+	c.w.mu.Lock()
+	defer c.w.mu.Unlock()
 	if c.closed.Load() {
 		return 0, c.opError("write", net.ErrClosed)
 	}
-	var (
-		r          bytes.Reader
-		n          int
-		registered bool
-	)
+	defer c.w.unregister(c.sk.wq)
+	defer c.wbuf.Reset(nil)
+	n := 0
 	for n < len(b) {
-		if c.wd.passed() {
+		if c.w.deadline.passed() {
 			return n, c.opError("write", os.ErrDeadlineExceeded)
 		}
-		r.Reset(b[n:])
-		m, terr := c.sk.ep.Write(&r, tcpip.WriteOptions{})
+		c.wbuf.Reset(b[n:])
+		m, terr := c.sk.ep.Write(&c.wbuf, tcpip.WriteOptions{})
 		n += int(m)
 		switch terr.(type) {
 		case nil:
@@ -131,16 +119,11 @@ func (c *TCPConn) Write(b []byte) (int, error) {
 		default:
 			return n, c.fail("write", terr)
 		}
-		if !registered {
-			if c.wnotify == nil {
-				c.wentry, c.wnotify = waiter.NewChannelEntry(waiter.WritableEvents)
-			}
-			c.sk.wq.EventRegister(&c.wentry)
-			defer c.sk.wq.EventUnregister(&c.wentry)
-			registered = true
+		if !c.w.registered {
+			c.w.register(c.sk.wq, waiter.WritableEvents)
 			continue
 		}
-		if c.wblock.wait(&c.wd, c.wnotify, nil) {
+		if c.w.wait() {
 			return n, c.opError("write", os.ErrDeadlineExceeded)
 		}
 	}
@@ -177,8 +160,8 @@ func (c *TCPConn) SetDeadline(t time.Time) error {
 	if c.closed.Load() {
 		return c.opError("set", net.ErrClosed)
 	}
-	c.rd.set(t)
-	c.wd.set(t)
+	c.r.deadline.set(t)
+	c.w.deadline.set(t)
 	return nil
 }
 
@@ -187,7 +170,7 @@ func (c *TCPConn) SetReadDeadline(t time.Time) error {
 	if c.closed.Load() {
 		return c.opError("set", net.ErrClosed)
 	}
-	c.rd.set(t)
+	c.r.deadline.set(t)
 	return nil
 }
 
@@ -196,7 +179,7 @@ func (c *TCPConn) SetWriteDeadline(t time.Time) error {
 	if c.closed.Load() {
 		return c.opError("set", net.ErrClosed)
 	}
-	c.wd.set(t)
+	c.w.deadline.set(t)
 	return nil
 }
 
