@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -90,7 +91,7 @@ func TestWebsiteTLSInVM(t *testing.T) {
 		httpPort, tlsPort := freePort(t), freePort(t)
 		run := startIn(t, m, runSpec{image: image, timeout: 2 * time.Minute,
 			monitorFlags: append([]string{"--block", "files=" + archive + ":ro"}, publish(httpPort, tlsPort)...),
-			args:         []string{"--cert", "site.crt", "--key", "/keys/site.key"}})
+			args:         []string{"--cert", "site.crt", "--key", "/keys/site.key", "--redirect-port", strconv.Itoa(tlsPort)}})
 		if !run.waitForStderr("msg=ready") {
 			t.Fatalf("the website did not start: %s", run.wait().stderr)
 		}
@@ -114,11 +115,17 @@ func TestWebsiteTLSInVM(t *testing.T) {
 		if code := curlStatus(t, "--resolve", resolve, "--cacert", other.CertPEM, base+"/"); code != 60 {
 			t.Errorf("another CA: curl exit status %d, want 60", code)
 		}
-		// The HTTP port sends browsers to HTTPS (on the guest's port, 443).
-		got := curlIn(t, "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "-H", "Host: "+websiteName,
-			fmt.Sprintf("http://127.0.0.1:%d/docs/abi.html?x=1", httpPort))
-		if want := "301 https://" + websiteName + "/docs/abi.html?x=1"; got != want {
+		// The HTTP port sends browsers to HTTPS, on the host's port published
+		// for the guest's 443 (--redirect-port), and following that works.
+		plain := fmt.Sprintf("http://%s:%d/docs/abi.html?x=1", websiteName, httpPort)
+		toLocal := []string{"--resolve", fmt.Sprintf("%s:%d:127.0.0.1", websiteName, httpPort), "--resolve", resolve}
+		got := curlIn(t, append(toLocal, "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", plain)...)
+		if want := fmt.Sprintf("301 https://%s:%d/docs/abi.html?x=1", websiteName, tlsPort); got != want {
 			t.Errorf("plain HTTP: %q, want %q", got, want)
+		}
+		got = curlIn(t, append(toLocal, "--cacert", ca.CertPEM, "-L", "-o", "/dev/null", "-w", "%{http_code} %{url_effective}", plain)...)
+		if want := fmt.Sprintf("200 https://%s:%d/docs/abi.html?x=1", websiteName, tlsPort); got != want {
+			t.Errorf("plain HTTP, redirect followed: %q, want %q", got, want)
 		}
 		run.signal(syscall.SIGTERM)
 		if r := run.wait(); r.exit != 0 {

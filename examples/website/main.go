@@ -20,7 +20,10 @@
 //
 //	tar cf certs.tar site.crt site.key   # TLS 1.3 and HTTP/2, in a VM
 //	go run ./cmd/morgana run --block files=certs.tar:ro -p 8443:443 -p 8080:80 \
-//		./examples/website --cert site.crt --key site.key
+//		./examples/website --cert site.crt --key site.key --redirect-port 8443
+//
+// (--redirect-port: http://HOST:8080/ redirects to https://HOST:8443/, the
+// port published for the image's 443, which the image cannot know.)
 //
 // With ACME, the image reaches the CA through --outbound and keeps what it
 // gets on the block device cache, a zeroed file. It trusts the public CAs
@@ -99,6 +102,7 @@ func main() {
 type config struct {
 	bind            string
 	port, tlsPort   int
+	redirectPort    int // the HTTPS port in redirects; 0: the listener's
 	certFile        string
 	keyFile         string
 	acmeDirectory   string
@@ -137,6 +141,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.bind, "bind", "", "address to listen on (default: all)")
 	fs.IntVar(&c.port, "port", 80, "HTTP port (0: any free port); with TLS it answers ACME challenges and redirects to HTTPS")
 	fs.IntVar(&c.tlsPort, "tls-port", 443, "HTTPS port, when TLS is configured (0: any free port)")
+	fs.IntVar(&c.redirectPort, "redirect-port", 0, "HTTPS port that HTTP requests are redirected to, when clients reach the image's on another (behind morgana run -p 8443:443: 8443; default: the HTTPS listener's)")
 	fs.StringVar(&c.certFile, "cert", "", "PEM certificate chain file (in a VM, in the tar archive of morgana run --block files=ARCHIVE.tar)")
 	fs.StringVar(&c.keyFile, "key", "", "PEM private key file of --cert (read as --cert is)")
 	fs.StringVar(&c.acmeDirectory, "acme-directory", "", "ACME directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory")
@@ -175,6 +180,10 @@ func parseFlags(args []string) (*config, error) {
 		return nil, fmt.Errorf("--shutdown-timeout must be positive")
 	case c.accessLogFlush <= 0:
 		return nil, fmt.Errorf("--access-log-flush must be positive")
+	case c.redirectPort < 0 || c.redirectPort > 65535:
+		return nil, fmt.Errorf("--redirect-port %d: want a port, 1 to 65535", c.redirectPort)
+	case c.redirectPort != 0 && !c.tls():
+		return nil, fmt.Errorf("--redirect-port needs TLS (--cert or --acme-directory)")
 	}
 	if _, ok := accesslog.ParseFormat(c.accessLog); !ok && c.accessLog != "off" {
 		return nil, fmt.Errorf("--access-log %q: want combined, common or off", c.accessLog)

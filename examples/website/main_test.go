@@ -46,6 +46,10 @@ func TestParseFlags(t *testing.T) {
 		{"--acme-domain a.example", "need --acme-directory", nil},
 		{"--access-log json", "want combined", nil},
 		{"--shutdown-timeout 0s", "positive", nil},
+		{"--cert c --key k --redirect-port 8443", "", func(c *config) bool { return c.redirectPort == 8443 && c.tlsPort == 443 }},
+		{"--cert c --key k --redirect-port 65536", "want a port", nil},
+		{"--cert c --key k --redirect-port -1", "want a port", nil},
+		{"--redirect-port 8443", "needs TLS", nil},
 		{"extra", "unexpected arguments", nil},
 		{"--no-such-flag", "not defined", nil},
 	}

@@ -65,6 +65,9 @@ func run(cfg *config, logger *slog.Logger, stdout io.Writer) error {
 	if _, port, err := net.SplitHostPort(servers[0].ln.Addr().String()); err == nil && cfg.tls() {
 		tlsPort, _ = strconv.Atoi(port)
 	}
+	if cfg.redirectPort != 0 {
+		tlsPort = cfg.redirectPort
+	}
 	ready(logger)
 	if prefetch != nil {
 		go prefetch(ctx)
