@@ -39,7 +39,6 @@ type Handler struct {
 	cacheControl string
 	log          *slog.Logger
 	noFastPath   bool // serve everything through ServeContent, for tests
-	date         dateCache
 }
 
 // New reads fsys once and returns a handler serving its files. fsys must
@@ -124,9 +123,6 @@ func (h *Handler) lookup(urlPath string) (f *file, redirect string) {
 func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, f *file) {
 	hdr := w.Header()
 	vals := make(headerValues, 0, maxHeaders)
-	if _, ok := hdr["Date"]; !ok {
-		vals.set(hdr, "Date", h.date.value(time.Now()))
-	}
 	rep := h.negotiate(hdr, &vals, r, f)
 	if rep.data != nil && !h.noFastPath && whole(r) {
 		h.serveWhole(w, r, hdr, &vals, f, rep)
@@ -187,7 +183,11 @@ func (h *Handler) serveWhole(w http.ResponseWriter, r *http.Request, hdr http.He
 	// ServeContent sets Content-Length when there is no Content-Encoding,
 	// contentWriter when there is and it is missing.
 	if first(hdr, "Content-Encoding") == "" || first(hdr, "Content-Length") == "" {
-		vals.set(hdr, "Content-Length", rep.length)
+		if r.Method == http.MethodHead || len(rep.data) > autoLengthMax {
+			vals.set(hdr, "Content-Length", rep.length)
+		} else {
+			delete(hdr, "Content-Length") // net/http's will be right
+		}
 	}
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
@@ -212,10 +212,18 @@ func (h *Handler) negotiate(hdr http.Header, vals *headerValues, r *http.Request
 	return rep
 }
 
+// autoLengthMax is the largest body whose Content-Length net/http's server
+// writes itself, when the handler has returned with the body still in the
+// connection's buffer: 2 KiB in HTTP/1.x (bufferBeforeChunkingSize), 4 KiB
+// in HTTP/2. It writes it outside the header map, which it sorts for every
+// response: a small file's response costs less with one field fewer there,
+// and up to eight fields fit in one group of Go's map.
+const autoLengthMax = 2048
+
 // maxHeaders is the most header fields a response of the handler sets:
-// Date, Vary, Content-Type, X-Content-Type-Options, Content-Encoding, Etag,
+// Vary, Content-Type, X-Content-Type-Options, Content-Encoding, Etag,
 // Cache-Control, Last-Modified, Accept-Ranges and Content-Length.
-const maxHeaders = 10
+const maxHeaders = 9
 
 // headerValues hands out the values of a response's header fields from
 // one array: one allocation rather than one per field. Keys are given

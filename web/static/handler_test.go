@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,6 +65,11 @@ func do(h http.Handler, method, target string, hdr ...string) *httptest.Response
 	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
+	// What net/http's server adds and a recorder does not (see
+	// withServerLength).
+	if _, ok := w.Header()["Content-Length"]; !ok && method == http.MethodGet && w.Code == http.StatusOK && w.Body.Len() <= autoLengthMax {
+		w.Header()["Content-Length"] = []string{strconv.Itoa(w.Body.Len())}
+	}
 	return w
 }
 
@@ -377,12 +381,24 @@ func TestFastPath(t *testing.T) {
 						maps.Copy(got.Header(), preset.Clone())
 						slow.ServeHTTP(want, req())
 						fast.ServeHTTP(got, req())
-						compareResponses(t, name, got.Result(), want.Result())
+						compareResponses(t, name, withServerLength(got.Result(), method), want.Result())
 					}
 				}
 			}
 		}
 	}
+}
+
+// withServerLength adds the Content-Length that net/http's server adds to
+// a response without one whose body is small (autoLengthMax): what the fast
+// path leaves to it. TestFastPathOverHTTP checks that the server does.
+func withServerLength(resp *http.Response, method string) *http.Response {
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if _, ok := resp.Header["Content-Length"]; !ok && method == http.MethodGet && len(body) <= autoLengthMax {
+		resp.Header["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
+	return resp
 }
 
 // compareResponses reports how got differs from want, ignoring Date.
@@ -409,10 +425,15 @@ func compareResponses(t *testing.T, name string, got, want *http.Response) {
 }
 
 // TestFastPathOverHTTP compares the fast path with ServeContent through a
-// real server, byte for byte but for the Date field.
+// real server: the status line, the header fields (but Date) in any order,
+// and the body, byte for byte. Files on either side of autoLengthMax check
+// that every response has its Content-Length, whoever wrote it.
 func TestFastPathOverHTTP(t *testing.T) {
-	fast := newHandler(t, tree(t))
-	slow := newHandler(t, tree(t))
+	fsys := tree(t)
+	fsys["edge/at.txt"] = &fstest.MapFile{Data: bytes.Repeat([]byte("a"), autoLengthMax)}
+	fsys["edge/over.txt"] = &fstest.MapFile{Data: bytes.Repeat([]byte("o"), autoLengthMax+1)}
+	fast := newHandler(t, fsys)
+	slow := newHandler(t, fsys)
 	slow.noFastPath = true
 	fastSrv, slowSrv := httptest.NewServer(fast), httptest.NewServer(slow)
 	defer fastSrv.Close()
@@ -422,9 +443,15 @@ func TestFastPathOverHTTP(t *testing.T) {
 		"HEAD /style.css HTTP/1.1\r\nHost: a\r\nAccept-Encoding: br\r\nConnection: close\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
 		"HEAD /about HTTP/1.0\r\n\r\n",
+		"GET /big.bin HTTP/1.0\r\n\r\n",
 	}
-	date := regexp.MustCompile(`\r\nDate: [^\r]*`)
-	raw := func(srv *httptest.Server, req string) string {
+	for _, f := range []string{"/edge/at.txt", "/edge/over.txt"} {
+		requests = append(requests,
+			"GET "+f+" HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			"HEAD "+f+" HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			"GET "+f+" HTTP/1.0\r\n\r\n")
+	}
+	raw := func(srv *httptest.Server, req string) (head []string, body string) {
 		c, err := net.Dial("tcp", srv.Listener.Addr().String())
 		if err != nil {
 			t.Fatal(err)
@@ -438,15 +465,21 @@ func TestFastPathOverHTTP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return date.ReplaceAllString(string(resp), "")
+		h, body, _ := strings.Cut(string(resp), "\r\n\r\n")
+		lines := strings.Split(h, "\r\n")
+		lines = slices.DeleteFunc(lines, func(l string) bool { return strings.HasPrefix(l, "Date: ") })
+		slices.Sort(lines[1:]) // the status line stays first
+		return lines, body
 	}
 	for _, req := range requests {
-		got, want := raw(fastSrv, req), raw(slowSrv, req)
-		if got != want {
-			t.Errorf("%q:\ngot  %q\nwant %q", req, got, want)
+		gotHead, gotBody := raw(fastSrv, req)
+		wantHead, wantBody := raw(slowSrv, req)
+		if !slices.Equal(gotHead, wantHead) || gotBody != wantBody {
+			t.Errorf("%q:\ngot  %q %.40q\nwant %q %.40q", req, gotHead, gotBody, wantHead, wantBody)
 		}
-		if !strings.Contains(want, "Etag:") {
-			t.Errorf("%q: no file served: %q", req, want)
+		if !slices.ContainsFunc(wantHead, func(l string) bool { return strings.HasPrefix(l, "Etag: ") }) ||
+			!slices.ContainsFunc(wantHead, func(l string) bool { return strings.HasPrefix(l, "Content-Length: ") }) {
+			t.Errorf("%q: not a file with its length: %q", req, wantHead)
 		}
 	}
 }
@@ -493,6 +526,37 @@ func TestHeaderValuesApart(t *testing.T) {
 		for k, v := range before {
 			if got := w.Header()[k]; !slices.Equal(got, append(v, "added")) {
 				t.Errorf("%s: %s: %q, want %q and added", target, k, got, v)
+			}
+		}
+	}
+}
+
+// TestContentLengthHTTP2 checks that over HTTP/2 too every file's response
+// carries its length, the small ones' written by net/http.
+func TestContentLengthHTTP2(t *testing.T) {
+	fsys := tree(t)
+	fsys["edge/at.txt"] = &fstest.MapFile{Data: bytes.Repeat([]byte("a"), autoLengthMax)}
+	fsys["edge/over.txt"] = &fstest.MapFile{Data: bytes.Repeat([]byte("o"), autoLengthMax+1)}
+	srv := httptest.NewUnstartedServer(newHandler(t, fsys))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	for _, target := range []string{"/", "/big.bin", "/edge/at.txt", "/edge/over.txt"} {
+		for _, method := range []string{"GET", "HEAD"} {
+			req, _ := http.NewRequest(method, srv.URL+target, nil)
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			name := strings.TrimPrefix(target, "/")
+			if name == "" {
+				name = "index.html"
+			}
+			want := int64(len(fsys[name].Data))
+			if resp.ProtoMajor != 2 || resp.ContentLength != want || method == "GET" && int64(len(body)) != want {
+				t.Errorf("%s %s: %s, Content-Length %d, body %d bytes; want HTTP/2 and %d", method, target, resp.Proto, resp.ContentLength, len(body), want)
 			}
 		}
 	}
