@@ -20,8 +20,11 @@
 // A *Stack is gVisor's tcpip stack with one interface per netdev.Device and
 // a loopback interface: IPv4 with ARP, IPv6 with neighbor discovery, a
 // link-local address and SLAAC, ICMP (it answers ping), TCP with SACK,
-// window scaling and receive-buffer auto-tuning, and UDP. Connections are
-// gVisor's gonet adapters, wrapped so that their errors are the standard
+// window scaling and receive-buffer auto-tuning, and UDP. A TCP connection
+// talks to gVisor's endpoint itself, not through gonet's adapter: a
+// deadline is a stored time, armed as a timer only while an operation
+// blocks (net/http sets four per request), and reads and writes allocate
+// nothing. UDP connections are gonet's, wrapped. Errors are the standard
 // library's: a *net.OpError around an *os.SyscallError around the errno
 // Linux would return, so errors.Is(err, syscall.ECONNREFUSED),
 // net.ErrClosed and os.ErrDeadlineExceeded hold. TCP connections have
