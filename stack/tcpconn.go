@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -253,6 +254,28 @@ func (c *TCPConn) SetKeepAliveConfig(cfg net.KeepAliveConfig) error {
 			return c.opError("set", sysErr("setsockopt", err))
 		}
 	}
+	return nil
+}
+
+// SetReadBuffer sets the size of the receive buffer, as SO_RCVBUF does:
+// it bounds the window offered to the peer, and ends the buffer's growth
+// by auto-tuning. A server that bounds its memory per connection sets it.
+func (c *TCPConn) SetReadBuffer(bytes int) error {
+	if bytes < 0 {
+		return c.opError("set", os.NewSyscallError("setsockopt", syscall.EINVAL))
+	}
+	c.sk.ep.SocketOptions().SetReceiveBufferSize(int64(bytes), true)
+	return nil
+}
+
+// SetWriteBuffer sets the size of the send buffer, as SO_SNDBUF does: what
+// has been written and not yet acknowledged, and ends its growth by
+// auto-tuning.
+func (c *TCPConn) SetWriteBuffer(bytes int) error {
+	if bytes < 0 {
+		return c.opError("set", os.NewSyscallError("setsockopt", syscall.EINVAL))
+	}
+	c.sk.ep.SocketOptions().SetSendBufferSize(int64(bytes), true)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -79,5 +80,44 @@ func TestTCPConnAddrs(t *testing.T) {
 	}
 	if !strings.HasPrefix(c1.LocalAddr().String(), ip4A.Addr().String()+":") {
 		t.Errorf("dialer's local address %s, want one of %s", c1.LocalAddr(), ip4A.Addr())
+	}
+}
+
+// TestTCPConnBuffers: SetReadBuffer and SetWriteBuffer size the
+// endpoint's buffers, as SO_RCVBUF and SO_SNDBUF do, and data still flows.
+func TestTCPConnBuffers(t *testing.T) {
+	a, b := pair(t)
+	l, err := b.Listen(ctxTimeout(t, 5*time.Second), "tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	echo(t, l)
+	nc, err := a.Dial(ctxTimeout(t, 5*time.Second), "tcp", hostPort(ip4B.Addr(), l.Addr().(*net.TCPAddr).Port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c := nc.(*TCPConn)
+	if err := c.SetReadBuffer(-1); err == nil {
+		t.Error("SetReadBuffer(-1) succeeded")
+	}
+	for _, size := range []int{64 << 10, 256 << 10} {
+		if err := c.SetReadBuffer(size); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.SetWriteBuffer(size); err != nil {
+			t.Fatal(err)
+		}
+		opts := c.sk.ep.SocketOptions()
+		if r, w := opts.GetReceiveBufferSize(), opts.GetSendBufferSize(); r != int64(size) || w != int64(size) {
+			t.Errorf("buffers %d and %d after setting %d", r, w, size)
+		}
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		msg := make([]byte, 1<<20)
+		go c.Write(msg)
+		if _, err := io.ReadFull(c, msg); err != nil {
+			t.Fatalf("echo of 1 MiB through %d-byte buffers: %v", size, err)
+		}
 	}
 }
