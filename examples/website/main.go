@@ -46,6 +46,14 @@
 // stdout (a closed pipe) loses lines, is reported once on stderr, and
 // does not stop the website.
 //
+// In a VM it serves at most --max-connections at once, by default one per
+// MiB of the memory limit the monitor gives it (GOMEMLIMIT) beyond 32 MiB:
+// 175 with 256 MiB. Each connection's buffers are sized to that budget, a
+// connection over the limit is reset at once, and near the limit
+// keep-alive is turned off until the count falls under half. The TCP stack
+// has no global bound on its buffers, and clients that send requests and
+// never read the answers would otherwise exhaust the VM's memory.
+//
 // SIGTERM or SIGINT stop it gracefully: the listeners close, requests in
 // flight finish within --shutdown-timeout, the access log is written out,
 // and it exits 0 (1 when it had to cut requests short).
@@ -103,6 +111,7 @@ type config struct {
 	bind            string
 	port, tlsPort   int
 	redirectPort    int // the HTTPS port in redirects; 0: the listener's
+	maxConns        int // 0: from the memory limit (defaultMaxConns)
 	certFile        string
 	keyFile         string
 	acmeDirectory   string
@@ -155,6 +164,7 @@ func parseFlags(args []string) (*config, error) {
 	c.accessLogBuffer = accesslog.DefaultBufferSize
 	fs.Var((*sizeFlag)(&c.accessLogBuffer), "access-log-buffer", "`SIZE` of the access log's buffer, written in one write when full (K and M suffixes; 0: a write per line)")
 	fs.DurationVar(&c.accessLogFlush, "access-log-flush", accesslog.DefaultFlushInterval, "the longest a line waits in the access log's buffer")
+	fs.IntVar(&c.maxConns, "max-connections", 0, "connections served at once, all ports together; one more is reset (default: one per MiB of GOMEMLIMIT beyond 32 MiB, which morgana run sets in a VM; none without it)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long requests in flight may take to finish on SIGTERM")
 	// The boot arguments of every morgana image: package stack reads the
 	// network's (--ipv4, --ipv4-gateway, --ipv6, --dns-servers...) from
@@ -180,6 +190,8 @@ func parseFlags(args []string) (*config, error) {
 		return nil, fmt.Errorf("--shutdown-timeout must be positive")
 	case c.accessLogFlush <= 0:
 		return nil, fmt.Errorf("--access-log-flush must be positive")
+	case c.maxConns < 0:
+		return nil, fmt.Errorf("--max-connections must not be negative")
 	case c.redirectPort < 0 || c.redirectPort > 65535:
 		return nil, fmt.Errorf("--redirect-port %d: want a port, 1 to 65535", c.redirectPort)
 	case c.redirectPort != 0 && !c.tls():

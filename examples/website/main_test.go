@@ -50,6 +50,8 @@ func TestParseFlags(t *testing.T) {
 		{"--cert c --key k --redirect-port 65536", "want a port", nil},
 		{"--cert c --key k --redirect-port -1", "want a port", nil},
 		{"--redirect-port 8443", "needs TLS", nil},
+		{"--max-connections 500", "", func(c *config) bool { return c.maxConns == 500 }},
+		{"--max-connections -1", "negative", nil},
 		{"extra", "unexpected arguments", nil},
 		{"--no-such-flag", "not defined", nil},
 	}

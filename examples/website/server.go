@@ -68,6 +68,7 @@ func run(cfg *config, logger *slog.Logger, stdout io.Writer) error {
 	if cfg.redirectPort != 0 {
 		tlsPort = cfg.redirectPort
 	}
+	limitConns(cfg.maxConns, servers, logger)
 	ready(logger)
 	if prefetch != nil {
 		go prefetch(ctx)
@@ -129,6 +130,32 @@ func listenAll(bind string, servers []*server, logger *slog.Logger) error {
 		logger.Info("listening", "proto", s.name, "addr", ln.Addr().String())
 	}
 	return nil
+}
+
+// limitConns puts the servers' listeners under one connection limit, max
+// or the default, if any (see connLimit).
+func limitConns(max int, servers []*server, logger *slog.Logger) {
+	if max == 0 {
+		max = defaultMaxConns()
+	}
+	if max == 0 {
+		return
+	}
+	var limit *connLimit
+	limit = newConnLimit(max, func(on bool, active int) {
+		for _, s := range servers {
+			s.srv.SetKeepAlivesEnabled(!on)
+		}
+		if on {
+			logger.Warn("connections near the limit: keep-alive off", "active", active, "max", max)
+		} else {
+			logger.Info("connections well under the limit: keep-alive on", "active", active, "max", max, "reset_over_limit", limit.shed.Swap(0))
+		}
+	})
+	for _, s := range servers {
+		s.ln = limit.listener(s.ln)
+	}
+	logger.Info("connection limit", "max", max)
 }
 
 // limits bound what a client can hold of the image: its time, a
