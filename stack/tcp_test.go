@@ -36,6 +36,25 @@ func echo(t testing.TB, l net.Listener) {
 	}()
 }
 
+// echoConn returns a connection from one stack of a pair to an echo
+// server on the other.
+func echoConn(t *testing.T) *TCPConn {
+	t.Helper()
+	a, b := pair(t)
+	l, err := b.Listen(ctxTimeout(t, 5*time.Second), "tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	echo(t, l)
+	c, err := a.Dial(ctxTimeout(t, 5*time.Second), "tcp", hostPort(ip4B.Addr(), l.Addr().(*net.TCPAddr).Port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c.(*TCPConn)
+}
+
 // TestTCPEcho sends 16 MiB from one stack to the other, which sends it
 // back, over IPv4 and IPv6: both directions must carry the same bytes. It
 // does so over a plain link and over one with offload (virtio-net
@@ -323,19 +342,7 @@ func TestCloseUnblocksAccept(t *testing.T) {
 // TestKeepAlive checks that connections have keep-alive on, as Go's do,
 // and that its settings reach the endpoint.
 func TestKeepAlive(t *testing.T) {
-	a, b := pair(t)
-	l, err := b.Listen(ctxTimeout(t, time.Second), "tcp", ":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	echo(t, l)
-	nc, err := a.Dial(ctxTimeout(t, 5*time.Second), "tcp", hostPort(ip4B.Addr(), l.Addr().(*net.TCPAddr).Port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	c := nc.(*TCPConn)
+	c := echoConn(t)
 	if !c.sk.ep.SocketOptions().GetKeepAlive() {
 		t.Error("keep-alive off on a new connection")
 	}

@@ -86,19 +86,7 @@ func TestTCPConnAddrs(t *testing.T) {
 // TestTCPConnBuffers: SetReadBuffer and SetWriteBuffer size the
 // endpoint's buffers, as SO_RCVBUF and SO_SNDBUF do, and data still flows.
 func TestTCPConnBuffers(t *testing.T) {
-	a, b := pair(t)
-	l, err := b.Listen(ctxTimeout(t, 5*time.Second), "tcp", ":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	echo(t, l)
-	nc, err := a.Dial(ctxTimeout(t, 5*time.Second), "tcp", hostPort(ip4B.Addr(), l.Addr().(*net.TCPAddr).Port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	c := nc.(*TCPConn)
+	c := echoConn(t)
 	if err := c.SetReadBuffer(-1); err == nil {
 		t.Error("SetReadBuffer(-1) succeeded")
 	}
