@@ -56,8 +56,7 @@ type bufferSizer interface {
 // connections and has busy ones close after their answer, so that new
 // clients get their turn; under half, it is reported over.
 type connLimit struct {
-	max   int
-	slots chan struct{} // a token per open connection
+	max int
 
 	// pressure is called as pressure begins and ends, one call at a time
 	// (report), never under mu: turning keep-alive off closes
@@ -66,22 +65,40 @@ type connLimit struct {
 	report   sync.Mutex
 
 	mu      sync.Mutex
-	active  int
+	active  int  // open connections
 	pressed bool // as last reported
 
 	shed atomic.Int64 // connections reset for want of a slot
 }
 
 func newConnLimit(max int, pressure func(on bool, active int)) *connLimit {
-	return &connLimit{max: max, slots: make(chan struct{}, max), pressure: pressure}
+	return &connLimit{max: max, pressure: pressure}
 }
 
-// change counts a connection opened (+1) or closed (-1), and reports
-// pressure if that changed it.
-func (l *connLimit) change(d int) {
+// acquire counts a connection opened, if the limit has room for it.
+func (l *connLimit) acquire() bool {
 	l.mu.Lock()
-	l.active += d
+	ok := l.active < l.max
+	if ok {
+		l.active++
+	}
 	l.mu.Unlock()
+	if ok {
+		l.settle()
+	}
+	return ok
+}
+
+// release counts a connection closed.
+func (l *connLimit) release() {
+	l.mu.Lock()
+	l.active--
+	l.mu.Unlock()
+	l.settle()
+}
+
+// settle reports pressure if the count changed it.
+func (l *connLimit) settle() {
 	// Whoever reports looks again after it is done, so a caller that finds
 	// the report busy may leave: its change will be seen.
 	for l.due() {
@@ -137,9 +154,7 @@ func (ll *limitedListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		select {
-		case ll.limit.slots <- struct{}{}:
-		default:
+		if !ll.limit.acquire() {
 			ll.limit.shed.Add(1)
 			if lc, ok := c.(interface{ SetLinger(int) error }); ok {
 				lc.SetLinger(0) // a reset, which drops what the buffers hold
@@ -151,7 +166,6 @@ func (ll *limitedListener) Accept() (net.Conn, error) {
 			bs.SetReadBuffer(connReadBuffer)
 			bs.SetWriteBuffer(connWriteBuffer)
 		}
-		ll.limit.change(+1)
 		return &limitedConn{Conn: c, limit: ll.limit}, nil
 	}
 }
@@ -166,8 +180,7 @@ type limitedConn struct {
 func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
 	if !c.released.Swap(true) {
-		c.limit.change(-1)
-		<-c.limit.slots
+		c.limit.release()
 	}
 	return err
 }
