@@ -185,22 +185,16 @@ func (c *TCPConn) SetWriteDeadline(t time.Time) error {
 }
 
 // CloseRead shuts down the reading side of the connection.
-func (c *TCPConn) CloseRead() error {
-	if c.closed.Load() {
-		return c.opError("shutdown", net.ErrClosed)
-	}
-	if terr := c.sk.ep.Shutdown(tcpip.ShutdownRead); terr != nil {
-		return c.fail("shutdown", terr)
-	}
-	return nil
-}
+func (c *TCPConn) CloseRead() error { return c.shutdown(tcpip.ShutdownRead) }
 
 // CloseWrite shuts down the writing side: the peer reads EOF.
-func (c *TCPConn) CloseWrite() error {
+func (c *TCPConn) CloseWrite() error { return c.shutdown(tcpip.ShutdownWrite) }
+
+func (c *TCPConn) shutdown(how tcpip.ShutdownFlags) error {
 	if c.closed.Load() {
 		return c.opError("shutdown", net.ErrClosed)
 	}
-	if terr := c.sk.ep.Shutdown(tcpip.ShutdownWrite); terr != nil {
+	if terr := c.sk.ep.Shutdown(how); terr != nil {
 		return c.fail("shutdown", terr)
 	}
 	return nil
