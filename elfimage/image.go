@@ -189,6 +189,19 @@ func Parse(name string, r io.ReaderAt, size int64) (*Image, error) {
 	return im, nil
 }
 
+// FileSize is the guest memory the segments' file bytes occupy, each
+// rounded out to whole pages: what loading the image takes at once, as
+// the zero tails (BSS) get memory only when touched.
+func (im *Image) FileSize() uint64 {
+	var n uint64
+	for _, s := range im.Segments {
+		start := s.Vaddr &^ (PageSize - 1)
+		end := (s.Vaddr + uint64(len(s.Data)) + PageSize - 1) &^ (PageSize - 1)
+		n += end - start
+	}
+	return n
+}
+
 // MemSize is the guest memory the segments occupy, each rounded out to
 // whole pages.
 func (im *Image) MemSize() uint64 {

@@ -37,6 +37,10 @@ func TestParseMinimal(t *testing.T) {
 	if got := im.MemSize(); got != 3*PageSize {
 		t.Errorf("MemSize = %#x, want %#x", got, 3*PageSize)
 	}
+	// The data segment's file bytes fit its first page; its second is all BSS.
+	if got := im.FileSize(); got != 2*PageSize {
+		t.Errorf("FileSize = %#x, want %#x", got, 2*PageSize)
+	}
 	if im.GoVersion != "" {
 		t.Errorf("GoVersion = %q for a non-Go file", im.GoVersion)
 	}

@@ -127,6 +127,24 @@ func (as *AddressSpace) unbind(start, end uint64) {
 // MapFixed maps [start, end) with prot for the monitor's own use (image
 // segments, stack, vDSO, stubs), binding frames at once.
 func (as *AddressSpace) MapFixed(start, end uint64, prot Prot, name string, locked bool) error {
+	return as.mapFixed(start, end, end, prot, name, locked)
+}
+
+// MapSegment maps an image segment [start, end) with prot. The pages before
+// fileEnd, which hold the file's bytes, get frames at once; the rest, the
+// segment's zero-filled tail (BSS), get them when first touched, as Linux's
+// demand-zero pages do: a program that reserves much static memory and
+// touches little of it (any Go program with crypto/rand has a 32 MiB BSS
+// array since Go 1.26) does not pay for it against the memory limit.
+func (as *AddressSpace) MapSegment(start, fileEnd, end uint64, prot Prot, name string) error {
+	if fileEnd < start || fileEnd > end || fileEnd%PageSize != 0 {
+		return unix.EINVAL
+	}
+	return as.mapFixed(start, fileEnd, end, prot, name, false)
+}
+
+// mapFixed maps [start, end), binding frames to [start, bound) at once.
+func (as *AddressSpace) mapFixed(start, bound, end uint64, prot Prot, name string, locked bool) error {
 	as.mu.Lock()
 	defer as.mu.Unlock()
 	if start%PageSize != 0 || end%PageSize != 0 || start >= end || end > UserEnd {
@@ -135,8 +153,8 @@ func (as *AddressSpace) MapFixed(start, end uint64, prot Prot, name string, lock
 	if !as.vmas.isFree(start, end) {
 		return unix.EEXIST
 	}
-	if err := as.bind(start, end, prot); err != nil {
-		as.unbind(start, end)
+	if err := as.bind(start, bound, prot); err != nil {
+		as.unbind(start, bound)
 		return err
 	}
 	as.vmas.insert(VMA{Start: start, End: end, Prot: prot, Name: name, Locked: locked})

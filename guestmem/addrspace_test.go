@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/morgana-os/morgana/x86"
 )
 
 func newTestSpace(t *testing.T, size uint64) *AddressSpace {
@@ -174,5 +176,48 @@ func TestLazyMapping(t *testing.T) {
 	}
 	if !errors.Is(err2, unix.ENOMEM) {
 		t.Errorf("touching 64 MiB in 8 MiB: %v, want ENOMEM", err2)
+	}
+}
+
+// TestMapSegmentBSS maps a segment whose file bytes fill two pages and
+// whose zero tail is much larger than the memory: only the file's pages
+// get frames at once, the tail reads as zero and gets frames as touched.
+func TestMapSegmentBSS(t *testing.T) {
+	as := newTestSpace(t, 1<<20)
+	const start, fileEnd, end = 0x400000, 0x402000, 0x400000 + 64<<20
+	used := as.Physical().Used()
+	if err := as.MapSegment(start, fileEnd, end, ProtRead|ProtWrite, "[image]"); err != nil {
+		t.Fatalf("MapSegment with a 64 MiB tail in 1 MiB of memory: %v", err)
+	}
+	if got := as.Physical().Used() - used; got > 2*PageSize+4*PageSize { // the file's pages and their tables
+		t.Errorf("MapSegment bound %d bytes, want the file's 2 pages and page tables", got)
+	}
+	for va, want := range map[uint64]bool{start: true, fileEnd - PageSize: true, fileEnd: false, end - PageSize: false} {
+		if got := as.Translate(va)&x86.PTEPresent != 0; got != want {
+			t.Errorf("page %#x has a frame: %v, want %v", va, got, want)
+		}
+	}
+	if got := make([]byte, 8); as.CopyIn(got, end-PageSize) != nil || !bytes.Equal(got, make([]byte, 8)) {
+		t.Errorf("the tail's last page does not read as zero: %v", got)
+	}
+	if ok, err := as.Fault(fileEnd+PageSize, true, false); !ok || err != nil {
+		t.Errorf("Fault in the tail = %v, %v; want a frame", ok, err)
+	}
+	if err := as.CopyOut(fileEnd+PageSize, []byte{1}); err != nil {
+		t.Errorf("write to the tail after the fault: %v", err)
+	}
+
+	tests := []struct {
+		name                string
+		start, fileEnd, end uint64
+	}{
+		{"file end past the end", 0x8000000, 0x8003000, 0x8002000},
+		{"file end before the start", 0x8000000, 0x7fff000, 0x8002000},
+		{"file end misaligned", 0x8000000, 0x8000010, 0x8002000},
+	}
+	for _, tt := range tests {
+		if err := as.MapSegment(tt.start, tt.fileEnd, tt.end, ProtRead, "[image]"); !errors.Is(err, unix.EINVAL) {
+			t.Errorf("%s: MapSegment = %v, want EINVAL", tt.name, err)
+		}
 	}
 }

@@ -65,7 +65,8 @@ func (vm *VM) loadImage() error {
 	for _, s := range vm.image.Segments {
 		start := s.Vaddr &^ (guestmem.PageSize - 1)
 		end := roundUp(s.Vaddr+s.Memsz, guestmem.PageSize)
-		if err := vm.as.MapFixed(start, end, guestmem.Prot(s.Prot), "[image]", false); err != nil {
+		fileEnd := roundUp(s.Vaddr+uint64(len(s.Data)), guestmem.PageSize)
+		if err := vm.as.MapSegment(start, fileEnd, end, guestmem.Prot(s.Prot), "[image]"); err != nil {
 			return fmt.Errorf("load %s: segment at %#x: %w", vm.cfg.Image, s.Vaddr, err)
 		}
 		if err := vm.as.Load(s.Vaddr, s.Data); err != nil {

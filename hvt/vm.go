@@ -277,7 +277,7 @@ func (vm *VM) Signal(sig unix.Signal) { vm.queueProcessSignal(int(sig)) }
 // CheckMem reports whether mem bytes can hold image and a Go runtime's
 // start-up.
 func CheckMem(image *elfimage.Image, mem uint64) error {
-	if need := image.MemSize() + stackSize + minMem; mem < need {
+	if need := image.FileSize() + stackSize + minMem; mem < need {
 		return fmt.Errorf("--mem %s is too small for %s: it needs at least %s",
 			FormatSize(mem), image.Path, FormatSize(roundUp(need, 1<<20)))
 	}

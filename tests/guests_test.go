@@ -88,6 +88,8 @@ var guestCases = []guestCase{
 	{name: "exit-255", guest: "exit", args: []string{"255"}, exit: 255},
 	{name: "exit-from-goroutine", guest: "exit", args: []string{"7", "goroutine"}, exit: 7, cpus: 2},
 	{name: "gc-pressure", guest: "gcpressure", mem: "128M", pass: true, timeout: 2 * time.Minute},
+	// A BSS larger than --mem: untouched, it costs no memory, as on Linux.
+	{name: "bss-larger-than-memory", guest: "bigbss", mem: "48M", pass: true},
 	{name: "sched", guest: "sched", pass: true, timeout: 2 * time.Minute},
 	{
 		name: "mutex-2cpus", guest: "mutex", cpus: 2, env: []string{"GOMAXPROCS=2"},

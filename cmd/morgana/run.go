@@ -241,7 +241,10 @@ func runProcess(o runOptions, im *elfimage.Image, argv []string, devs []*hostdev
 		if err != nil {
 			return fail(fmt.Errorf("spt: find morgana itself: %w", err))
 		}
-		run = func(c hostproc.Config) (int, error) { return spt.Run(self, c, uint64(o.mem)) }
+		// RLIMIT_DATA counts the image's zero-filled tails (BSS) whole,
+		// where a VM gives them memory as they are touched.
+		bss := im.MemSize() - im.FileSize()
+		run = func(c hostproc.Config) (int, error) { return spt.Run(self, c, uint64(o.mem)+bss) }
 	}
 	status, err := run(pc)
 	if err != nil {
