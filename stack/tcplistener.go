@@ -52,7 +52,8 @@ func (l *tcpListener) Accept() (net.Conn, error) {
 		ep, wq, err := l.sk.ep.Accept(nil)
 		switch err.(type) {
 		case nil:
-			return newTCPConn(&socket{ep: ep, wq: wq, proto: l.sk.proto, network: l.sk.network}), nil
+			l.s.mem.accepted()
+			return newTCPConn(&socket{ep: ep, wq: wq, proto: l.sk.proto, network: l.sk.network, mem: l.s.mem}), nil
 		case *tcpip.ErrWouldBlock:
 		default:
 			if l.isClosed() {

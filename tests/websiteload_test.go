@@ -26,24 +26,7 @@ func TestWebsiteClientsThatDoNotRead(t *testing.T) {
 		if !run.waitForStderr("msg=ready") {
 			t.Fatalf("the website did not start: %s", run.wait().stderr)
 		}
-		req := strings.Repeat("GET /bench/100k.bin HTTP/1.1\r\nHost: x\r\n\r\n", 64)
-		var wg sync.WaitGroup
-		end := time.Now().Add(4 * time.Second)
-		for range 300 {
-			wg.Go(func() {
-				c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-				if err != nil {
-					return
-				}
-				defer c.Close()
-				c.(*net.TCPConn).SetReadBuffer(4096)
-				for time.Now().Before(end) {
-					c.SetWriteDeadline(time.Now().Add(500 * time.Millisecond))
-					c.Write([]byte(req))
-				}
-			})
-		}
-		wg.Wait()
+		attackWithoutReading(addr, "/bench/100k.bin", 300, 4*time.Second)
 		out, err := run1(curl, "-sS", "-m", "20", "--retry", "3", "--retry-all-errors", "-o", "/dev/null", "-w", "%{http_code}", "http://"+addr+"/")
 		if err != nil || out != "200" {
 			t.Errorf("after the attack: curl %v, %q; want 200", err, out)
@@ -53,4 +36,52 @@ func TestWebsiteClientsThatDoNotRead(t *testing.T) {
 			t.Errorf("exit status %d, want 0 after the limit's warning; stderr:\n%s", r.exit, tail(r.stderr, 1500))
 		}
 	})
+}
+
+// TestStackClientsThatDoNotRead is the same attack on a plain net/http server (tests/guests/httpd,
+// with no limit of its own), answering 100 KB per request: the stack's memory guard must keep a
+// 128 MiB VM alive through it (without the guard, or with the image's 32 MiB of BSS bound at
+// load, it ran out of memory).
+func TestStackClientsThatDoNotRead(t *testing.T) {
+	inSandboxes(t, func(t *testing.T, m mode) {
+		curl := testenv.MustHaveCommand(t, "curl")
+		addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		run := startIn(t, m, runSpec{image: buildImage(t, "httpd"), mem: "128M",
+			monitorFlags: []string{"-p", addr + ":80"}, timeout: 2 * time.Minute})
+		if !run.waitFor("serving") {
+			t.Fatalf("httpd did not start: %s", run.wait().stderr)
+		}
+		attackWithoutReading(addr, "/bytes?n=102400", 300, 4*time.Second)
+		out, err := run1(curl, "-sS", "-m", "20", "--retry", "3", "--retry-all-errors", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", "http://"+addr+"/bytes?n=102400")
+		if err != nil || out != "200 102400" {
+			t.Errorf("after the attack: curl %v, %q; want 200 and 102400 bytes", err, out)
+		}
+		run.signal(syscall.SIGTERM)
+		if r := run.wait(); r.exit != 128+int(syscall.SIGTERM) || strings.Contains(r.stderr, "out of memory") {
+			t.Errorf("exit status %d, want %d from SIGTERM; stderr:\n%s", r.exit, 128+int(syscall.SIGTERM), tail(r.stderr, 1500))
+		}
+	})
+}
+
+// attackWithoutReading opens n connections to addr that, for d, send pipelined GETs of path and
+// never read the answers, each with a small receive buffer, and returns when all are closed.
+func attackWithoutReading(addr, path string, n int, d time.Duration) {
+	req := []byte(strings.Repeat("GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n", 64))
+	var wg sync.WaitGroup
+	end := time.Now().Add(d)
+	for range n {
+		wg.Go(func() {
+			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			c.(*net.TCPConn).SetReadBuffer(4096)
+			for time.Now().Before(end) {
+				c.SetWriteDeadline(time.Now().Add(500 * time.Millisecond))
+				c.Write(req)
+			}
+		})
+	}
+	wg.Wait()
 }
