@@ -14,6 +14,10 @@
 #   website-hvt-nolog  website-hvt with --access-log off (the log is buffered, 64 KiB or 1 s a
 #                      write, as nginx's buffer=; this row shows what it still costs)
 #   website-spt        (not in the default list) the image under seccomp, on a TAP
+#   floor-host         bench/website/floor natively: net/http answering from memory with the
+#                      least a handler can do (no log, no validators), on the host's TCP
+#   floor-hvt          the same program as an image in a VM on a TAP, on the image's own stack:
+#                      the two floor rows bound what work on the website itself could gain
 #
 #   sudo bench/website/run.sh                     # 3 rounds of 10 s per server and file: ~8 minutes
 #   ROUNDS=1 DURATION=2s sudo bench/website/run.sh
@@ -82,16 +86,18 @@ if [ -z "${SERVERS:-}" ]; then
 		SERVERS="$SERVERS website-hvt-p"
 		[ "$NETNS" = 1 ] && SERVERS="$SERVERS website-hvt-nolog"
 	fi
+	SERVERS="$SERVERS floor-host"
+	[ "$has_kvm" = 1 ] && [ "$NETNS" = 1 ] && SERVERS="$SERVERS floor-hvt"
 fi
 case " $SERVERS " in *" nginx "*) ;; *) echo "run.sh: SERVERS must include nginx, the reference" >&2; exit 2 ;; esac
 for s in $SERVERS; do
 	case $s in
-	nginx | net/http | website-unix | website-hvt-p) ;;
-	website-hvt | website-hvt-nolog | website-spt)
+	nginx | net/http | website-unix | website-hvt-p | floor-host) ;;
+	website-hvt | website-hvt-nolog | website-spt | floor-hvt)
 		[ "$NETNS" = 1 ] || { echo "run.sh: $s needs a TAP, so root and the namespaces (NETNS=1)" >&2; exit 2; } ;;
 	*) echo "run.sh: unknown server $s" >&2; exit 2 ;;
 	esac
-	case $s in website-hvt*)
+	case $s in website-hvt* | floor-hvt)
 		[ "$has_kvm" = 1 ] || { echo "run.sh: $s needs $kvm (read-write)" >&2; exit 2; } ;;
 	esac
 done
@@ -181,11 +187,14 @@ echo "# building"
 CGO_ENABLED=0 $GO build -trimpath -o "$tmp/morgana" ./cmd/morgana
 "$tmp/morgana" build -o "$tmp/website.img" ./examples/website
 CGO_ENABLED=0 $GO build -trimpath -o "$tmp/nethttp" ./bench/website/nethttp
+"$tmp/morgana" build -o "$tmp/floor" ./bench/website/floor
 CGO_ENABLED=0 $GO build -trimpath -ldflags='-s -w' -o "$tmp/website-stripped" ./examples/website
 CGO_ENABLED=0 $GO build -trimpath -ldflags='-s -w' -o "$tmp/nethttp-stripped" ./bench/website/nethttp
 
 # The documents, as the website embeds them (the peers serve the files as they are).
 cp -r examples/website/site "$tmp/root"
+# floor's files, for a VM: the block device "files" (package files)
+(cd "$tmp/root" && tar cf "$tmp/floor.tar" bench/1k.html bench/100k.bin)
 
 # start NAME: starts server NAME; sets $url (its base URL) and $path (how wrk reaches it).
 start() {
@@ -250,6 +259,24 @@ start() {
 		url=http://$guest
 		path="morgana run --mode $mode --cpus $WORKERS --mem $MEM --net service=$tapdev${extra:+ ... $extra} (TAP)"
 		;;
+	floor-host)
+		port
+		(cd "$tmp/root" && exec $in_s $server_cpu env GOMAXPROCS="$WORKERS" "$tmp/floor" -addr "$saddr:$port" \
+			bench/1k.html bench/100k.bin 2>"$log") &
+		pids="$pids $!"
+		url=http://$saddr:$port
+		path="bench/website/floor, GOMAXPROCS=$WORKERS"
+		;;
+	floor-hvt)
+		tap
+		$in_c $server_cpu "$tmp/morgana" run --verbose --cpus "$WORKERS" --mem "$MEM" --net service=$tapdev \
+			--block files="$tmp/floor.tar":ro "$tmp/floor" -addr :80 --ipv4="$guest/24" --ipv4-gateway="$gw" \
+			bench/1k.html bench/100k.bin >/dev/null 2>"$log" &
+		pids="$pids $!"
+		vms="$vms $1:$!"
+		url=http://$guest
+		path="morgana run --cpus $WORKERS --mem $MEM --net service=$tapdev --block files=floor.tar:ro bench/website/floor (TAP)"
+		;;
 	website-hvt-p)
 		port
 		$in_s $server_cpu "$tmp/morgana" run --verbose --cpus "$WORKERS" --mem "$MEM" -p "$saddr:$port:80" \
@@ -262,7 +289,7 @@ start() {
 	esac
 	if [ "$NETNS" = 1 ]; then
 		case $1 in
-		website-hvt* | website-spt) [ "$1" = website-hvt-p ] && path="$path, in S over the veth" || path="$path, in C" ;;
+		website-hvt* | website-spt | floor-hvt) [ "$1" = website-hvt-p ] && path="$path, in S over the veth" || path="$path, in C" ;;
 		*) path="$path, in S over the veth" ;;
 		esac
 	fi
