@@ -21,11 +21,14 @@ import (
 // So the stack watches the memory the Go runtime holds against its limit
 // (GOMEMLIMIT, which morgana run sets in a VM). Once it holds half of it,
 // the stack shares what is left out among the TCP connections: no
-// connection's receive or send buffer may exceed its share, a quarter of
-// the memory left divided by the number of connections (4 KiB at least), and
-// the shares are made again at each look. TCP reads the sizes as it
-// queues, so a connection over its share takes no more data (the peer
-// sends it again later) and its writes block, as Linux's do over tcp_mem;
+// connection's send buffer may exceed its share, a quarter of the memory
+// left divided by the number of connections (4 KiB at least), nor its
+// receive buffer (64 KiB at least: under that, a peer's segments already
+// in flight, its FIN among them, would be dropped and sent again only
+// after backing off, long enough to stall a graceful shutdown), and the
+// shares are made again at each look. TCP reads the sizes as it queues,
+// so a connection over its share takes no more data (the peer sends it
+// again later) and its writes block, as Linux's do over tcp_mem;
 // the memory the connections can still take is at most half of what is
 // left, at every look, so it cannot run out. A program that holds much
 // memory of its own with few connections keeps large shares. The garbage
@@ -45,6 +48,8 @@ const (
 	pressureEvery     = 1 << 20
 	pressureAccept    = 64 << 10
 	pressureGCPercent = 25
+	// pressureReceiveMin is the least a receive buffer is lowered to.
+	pressureReceiveMin = 64 << 10
 )
 
 // pressure is a stack's memory guard; nil when the program has no memory
@@ -181,7 +186,7 @@ func (p *pressure) shareOut(held uint64) (int, int64) {
 		live[ep] = true
 		ops := ep.SocketOptions()
 		l := p.lowered[ep]
-		if rcv := ops.GetReceiveBufferSize(); rcv > s {
+		if rcv, s := ops.GetReceiveBufferSize(), max(s, pressureReceiveMin); rcv > s {
 			if l == nil {
 				l = &lowered{}
 				p.lowered[ep] = l
@@ -235,7 +240,10 @@ func (p *pressure) restore() int {
 			ops.SetReceiveBufferSize(l.was.rcv, false)
 		}
 		if l.set.snd != 0 && ops.GetSendBufferSize() == l.set.snd {
-			ops.SetSendBufferSize(l.was.snd, false)
+			// Notified: a writer blocked for room under the share is
+			// woken only when the queue falls under half the buffer,
+			// which, once the buffer is larger, it may already be.
+			ops.SetSendBufferSize(l.was.snd, true)
 		}
 		n++
 	}
