@@ -41,10 +41,10 @@
 // run sets in a VM, or Config.MemoryLimit) the stack watches the memory
 // the runtime holds: past half of the limit it shares what is left among
 // the TCP connections, lowering any buffer above its share (to 64 KiB at
-// least for receiving), until the
-// heap's objects fall under a quarter (pressure.go). A few hundred
-// clients that send requests and never read the answers thus slow down
-// instead of exhausting a small VM, whatever the program serving them.
+// least for receiving), until the heap's objects fall under a quarter
+// (pressure.go). A few hundred clients that send requests and never read
+// the answers thus slow down instead of exhausting a small VM, whatever
+// the program serving them.
 //
 // # The UDP fast path
 //
