@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"cmp"
 	"log/slog"
 	"math"
 	"runtime/debug"
@@ -185,28 +186,25 @@ func (p *pressure) shareOut(held uint64) (int, int64) {
 	for _, ep := range eps {
 		live[ep] = true
 		ops := ep.SocketOptions()
+		rcv, snd := ops.GetReceiveBufferSize(), ops.GetSendBufferSize()
+		rcvShare := max(s, pressureReceiveMin)
+		if rcv <= rcvShare && snd <= s {
+			continue
+		}
 		l := p.lowered[ep]
-		if rcv, s := ops.GetReceiveBufferSize(), max(s, pressureReceiveMin); rcv > s {
-			if l == nil {
-				l = &lowered{}
-				p.lowered[ep] = l
-			}
-			if l.was.rcv == 0 {
-				l.was.rcv = rcv
-			}
-			l.set.rcv = s
+		if l == nil {
+			l = &lowered{}
+			p.lowered[ep] = l
+		}
+		if rcv > rcvShare {
+			l.was.rcv = cmp.Or(l.was.rcv, rcv)
+			l.set.rcv = rcvShare
 			// The receive buffer's auto-tuning grows it only as the
 			// program reads, so it stays on: no notification.
-			ops.SetReceiveBufferSize(s, false)
+			ops.SetReceiveBufferSize(rcvShare, false)
 		}
-		if snd := ops.GetSendBufferSize(); snd > s {
-			if l == nil {
-				l = &lowered{}
-				p.lowered[ep] = l
-			}
-			if l.was.snd == 0 {
-				l.was.snd = snd
-			}
+		if snd > s {
+			l.was.snd = cmp.Or(l.was.snd, snd)
 			l.set.snd = s
 			// The send buffer's auto-tuning would grow it back at the
 			// next ACK, so it goes off, for good: gVisor cannot turn it

@@ -18,20 +18,11 @@ import (
 // them exhausted 128 MiB. The VM must live through it, serve a client after it, and end with 0 on SIGTERM.
 func TestWebsiteClientsThatDoNotRead(t *testing.T) {
 	inSandboxes(t, func(t *testing.T, m mode) {
-		curl := testenv.MustHaveCommand(t, "curl")
-		port := freePort(t)
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		run := startIn(t, m, runSpec{image: buildPackageImage(t, "./examples/website"), mem: "128M",
-			monitorFlags: []string{"-p", addr + ":80"}, args: []string{"--access-log", "off"}, timeout: 2 * time.Minute})
-		if !run.waitForStderr("msg=ready") {
-			t.Fatalf("the website did not start: %s", run.wait().stderr)
-		}
-		attackWithoutReading(addr, "/bench/100k.bin", 300, 4*time.Second)
-		out, err := run1(curl, "-sS", "-m", "20", "--retry", "3", "--retry-all-errors", "-o", "/dev/null", "-w", "%{http_code}", "http://"+addr+"/")
-		if err != nil || out != "200" {
+		run, out, err := survive(t, m, runSpec{image: buildPackageImage(t, "./examples/website"), args: []string{"--access-log", "off"}},
+			func(r *running) bool { return r.waitForStderr("msg=ready") }, "/bench/100k.bin", "/")
+		if err != nil || !strings.HasPrefix(out, "200 ") {
 			t.Errorf("after the attack: curl %v, %q; want 200", err, out)
 		}
-		run.signal(syscall.SIGTERM)
 		if r := run.wait(); r.exit != 0 || !strings.Contains(r.stderr, "keep-alive off") {
 			t.Errorf("exit status %d, want 0 after the limit's warning; stderr:\n%s", r.exit, tail(r.stderr, 1500))
 		}
@@ -44,23 +35,37 @@ func TestWebsiteClientsThatDoNotRead(t *testing.T) {
 // load, it ran out of memory).
 func TestStackClientsThatDoNotRead(t *testing.T) {
 	inSandboxes(t, func(t *testing.T, m mode) {
-		curl := testenv.MustHaveCommand(t, "curl")
-		addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-		run := startIn(t, m, runSpec{image: buildImage(t, "httpd"), mem: "128M",
-			monitorFlags: []string{"-p", addr + ":80"}, timeout: 2 * time.Minute})
-		if !run.waitFor("serving") {
-			t.Fatalf("httpd did not start: %s", run.wait().stderr)
-		}
-		attackWithoutReading(addr, "/bytes?n=102400", 300, 4*time.Second)
-		out, err := run1(curl, "-sS", "-m", "20", "--retry", "3", "--retry-all-errors", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", "http://"+addr+"/bytes?n=102400")
+		const path = "/bytes?n=102400"
+		run, out, err := survive(t, m, runSpec{image: buildImage(t, "httpd")},
+			func(r *running) bool { return r.waitFor("serving") }, path, path)
 		if err != nil || out != "200 102400" {
 			t.Errorf("after the attack: curl %v, %q; want 200 and 102400 bytes", err, out)
 		}
-		run.signal(syscall.SIGTERM)
 		if r := run.wait(); r.exit != 128+int(syscall.SIGTERM) || strings.Contains(r.stderr, "out of memory") {
 			t.Errorf("exit status %d, want %d from SIGTERM; stderr:\n%s", r.exit, 128+int(syscall.SIGTERM), tail(r.stderr, 1500))
 		}
 	})
+}
+
+// survive runs spec in mode m with --mem 128M, published with -p, and once ready says so attacks
+// it with 300 clients that request attack and never read the answers. Then it GETs after with
+// curl, sends SIGTERM, and returns the run, for the caller to check how it ended, with curl's
+// "STATUS SIZE" and error.
+func survive(t *testing.T, m mode, spec runSpec, ready func(*running) bool, attack, after string) (*running, string, error) {
+	t.Helper()
+	curl := testenv.MustHaveCommand(t, "curl")
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	spec.mem, spec.timeout = "128M", 2*time.Minute
+	spec.monitorFlags = append(spec.monitorFlags, "-p", addr+":80")
+	run := startIn(t, m, spec)
+	if !ready(run) {
+		t.Fatalf("%s did not start: %s", spec.image, run.wait().stderr)
+	}
+	attackWithoutReading(addr, attack, 300, 4*time.Second)
+	out, err := run1(curl, "-sS", "-m", "20", "--retry", "3", "--retry-all-errors", "-o", "/dev/null",
+		"-w", "%{http_code} %{size_download}", "http://"+addr+after)
+	run.signal(syscall.SIGTERM)
+	return run, out, err
 }
 
 // attackWithoutReading opens n connections to addr that, for d, send pipelined GETs of path and
