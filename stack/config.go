@@ -23,12 +23,6 @@ type Config struct {
 	// netstack, including those the fast path of ListenPacket's sockets
 	// would take (see the package documentation).
 	DisableUDPFastPath bool
-	// MemoryLimit is the memory, in bytes, against which the stack
-	// watches for pressure (see the package documentation): zero is the
-	// program's limit (GOMEMLIMIT, which morgana run sets in a VM, or
-	// debug.SetMemoryLimit), negative turns the watch off. Without a
-	// limit there is none.
-	MemoryLimit int64
 }
 
 // NICConfig configures one network interface.

@@ -75,7 +75,7 @@ func (s *Stack) dialFull(ctx context.Context, network, transport string, fa tcpi
 	if terr != nil {
 		return fail(sysErr("socket", terr))
 	}
-	sk := &socket{ep: ep, wq: &wq, proto: proto, network: network, mem: s.mem}
+	sk := &socket{ep: ep, wq: &wq, proto: proto, network: network}
 	if fa.NIC != 0 {
 		ep.SocketOptions().SetBindToDevice(int32(fa.NIC))
 	}

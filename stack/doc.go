@@ -36,16 +36,6 @@
 // packet, and a packet to send, scattered over headers and payload, is
 // gathered into one frame buffer; frames move in batches both ways.
 //
-// gVisor's TCP keeps its queues on the Go heap with no bound on their sum
-// (Linux has tcp_mem), so with a memory limit (GOMEMLIMIT, which morgana
-// run sets in a VM, or Config.MemoryLimit) the stack watches the memory
-// the runtime holds: past half of the limit it shares what is left among
-// the TCP connections, lowering any buffer above its share (to 64 KiB at
-// least for receiving), until the heap's objects fall under a quarter
-// (pressure.go). A few hundred clients that send requests and never read
-// the answers thus slow down instead of exhausting a small VM, whatever
-// the program serving them.
-//
 // # The UDP fast path
 //
 // A server's UDP socket (ListenPacket: udp4, or udp on every address, on

@@ -37,7 +37,6 @@ type linkEndpoint struct {
 	batch    int    // frames per device call at most
 	addr     tcpip.LinkAddress
 	log      *slog.Logger
-	mem      *pressure // told of the frames received; nil without a limit
 
 	mu         sync.Mutex
 	dispatcher gvstack.NetworkDispatcher // nil when detached

@@ -60,9 +60,7 @@ func (e *linkEndpoint) readLoop() {
 		if e.fast != nil {
 			now = monoNow()
 		}
-		bytes := 0
 		for i := range n {
-			bytes += sizes[i]
 			if d == nil || sizes[i] <= 0 {
 				continue // detached, or an empty frame: reuse the buffer
 			}
@@ -93,7 +91,6 @@ func (e *linkEndpoint) readLoop() {
 			d.DeliverNetworkPacket(0, pkt)
 			pkt.DecRef()
 		}
-		e.mem.count(bytes)
 	}
 }
 

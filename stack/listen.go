@@ -114,8 +114,7 @@ type socket struct {
 	ep      tcpip.Endpoint
 	wq      *waiter.Queue
 	proto   tcpip.NetworkProtocolNumber
-	network string    // as given to Listen or Dial: "tcp", "udp6"...
-	mem     *pressure // the stack's memory guard, told of what TCP queues
+	network string // as given to Listen or Dial: "tcp", "udp6"...
 }
 
 // localAddr is an endpoint's bound address, for Addr and LocalAddr; gVisor

@@ -58,7 +58,6 @@ type Stack struct {
 	work   workQueue
 	dns    dnsServers
 	fast   *fastPath // the UDP fast path; nil when disabled
-	mem    *pressure // the memory guard; nil without a memory limit
 
 	ctx    context.Context // canceled by Close
 	cancel context.CancelFunc
@@ -116,7 +115,6 @@ func New(cfg Config) (*Stack, error) {
 		},
 		HandleLocal: true,
 	})
-	s.mem = newPressure(s.gv, log, cfg.MemoryLimit)
 	if err := s.tuneTCP(); err != nil {
 		s.cancel()
 		s.gv.Destroy()
@@ -185,7 +183,6 @@ func (s *Stack) addNIC(id tcpip.NICID, nc NICConfig) error {
 	}
 	n := &nic{id: id, name: name, cfg: nc, leased: make(chan struct{})}
 	n.link = newLinkEndpoint(nc.Device, s.log)
-	n.link.mem = s.mem
 	if s.fast != nil {
 		s.fast.addLink(n.link, id)
 	}

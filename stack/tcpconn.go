@@ -113,7 +113,6 @@ func (c *TCPConn) Write(b []byte) (int, error) {
 		c.wbuf.Reset(b[n:])
 		m, terr := c.sk.ep.Write(&c.wbuf, tcpip.WriteOptions{})
 		n += int(m)
-		c.sk.mem.count(int(m))
 		switch terr.(type) {
 		case nil:
 			continue // a short write: the rest goes in the next round

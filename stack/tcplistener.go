@@ -52,8 +52,7 @@ func (l *tcpListener) Accept() (net.Conn, error) {
 		ep, wq, err := l.sk.ep.Accept(nil)
 		switch err.(type) {
 		case nil:
-			l.s.mem.accepted()
-			return newTCPConn(&socket{ep: ep, wq: wq, proto: l.sk.proto, network: l.sk.network, mem: l.s.mem}), nil
+			return newTCPConn(&socket{ep: ep, wq: wq, proto: l.sk.proto, network: l.sk.network}), nil
 		case *tcpip.ErrWouldBlock:
 		default:
 			if l.isClosed() {

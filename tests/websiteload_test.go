@@ -29,24 +29,6 @@ func TestWebsiteClientsThatDoNotRead(t *testing.T) {
 	})
 }
 
-// TestStackClientsThatDoNotRead is the same attack on a plain net/http server (tests/guests/httpd,
-// with no limit of its own), answering 100 KB per request: the stack's memory guard must keep a
-// 128 MiB VM alive through it (without the guard, or with the image's 32 MiB of BSS bound at
-// load, it ran out of memory).
-func TestStackClientsThatDoNotRead(t *testing.T) {
-	inSandboxes(t, func(t *testing.T, m mode) {
-		const path = "/bytes?n=102400"
-		run, out, err := survive(t, m, runSpec{image: buildImage(t, "httpd")},
-			func(r *running) bool { return r.waitFor("serving") }, path, path)
-		if err != nil || out != "200 102400" {
-			t.Errorf("after the attack: curl %v, %q; want 200 and 102400 bytes", err, out)
-		}
-		if r := run.wait(); r.exit != 128+int(syscall.SIGTERM) || strings.Contains(r.stderr, "out of memory") {
-			t.Errorf("exit status %d, want %d from SIGTERM; stderr:\n%s", r.exit, 128+int(syscall.SIGTERM), tail(r.stderr, 1500))
-		}
-	})
-}
-
 // survive runs spec in mode m with --mem 128M, published with -p, and once ready says so attacks
 // it with 300 clients that request attack and never read the answers. Then it GETs after with
 // curl, sends SIGTERM, and returns the run, for the caller to check how it ended, with curl's
