@@ -195,9 +195,7 @@ func Parse(name string, r io.ReaderAt, size int64) (*Image, error) {
 func (im *Image) FileSize() uint64 {
 	var n uint64
 	for _, s := range im.Segments {
-		start := s.Vaddr &^ (PageSize - 1)
-		end := (s.Vaddr + uint64(len(s.Data)) + PageSize - 1) &^ (PageSize - 1)
-		n += end - start
+		n += pageSpan(s.Vaddr, uint64(len(s.Data)))
 	}
 	return n
 }
@@ -207,9 +205,12 @@ func (im *Image) FileSize() uint64 {
 func (im *Image) MemSize() uint64 {
 	var n uint64
 	for _, s := range im.Segments {
-		start := s.Vaddr &^ (PageSize - 1)
-		end := (s.Vaddr + s.Memsz + PageSize - 1) &^ (PageSize - 1)
-		n += end - start
+		n += pageSpan(s.Vaddr, s.Memsz)
 	}
 	return n
+}
+
+// pageSpan is the size of the whole pages that [addr, addr+n) touches.
+func pageSpan(addr, n uint64) uint64 {
+	return (addr+n+PageSize-1)&^(PageSize-1) - addr&^(PageSize-1)
 }

@@ -124,8 +124,8 @@ func (as *AddressSpace) unbind(start, end uint64) {
 	as.phys.Free(freed)
 }
 
-// MapFixed maps [start, end) with prot for the monitor's own use (image
-// segments, stack, vDSO, stubs), binding frames at once.
+// MapFixed maps [start, end) with prot for the monitor's own use (stack,
+// vDSO, stubs), binding frames at once.
 func (as *AddressSpace) MapFixed(start, end uint64, prot Prot, name string, locked bool) error {
 	return as.mapFixed(start, end, end, prot, name, locked)
 }
