@@ -331,8 +331,8 @@ func (s *fastSock) read(c *UDPConn, b []byte) (int, netip.AddrPort, error) {
 		if n, from, err, ok := s.readSlow(c, b); ok {
 			return n, from, err
 		}
-		var b blocker // readers may be many: a timer each, when there is a deadline
-		b.wait(&s.rd, s.wake, s.done)
+		var w blocker // readers may be many: a timer each, when there is a deadline
+		w.wait(&s.rd, s.wake, s.done)
 	}
 }
 
